@@ -1,0 +1,49 @@
+// Command tollgate is the tollgate charging and billing system in one binary.
+//
+//	tollgate serve [flags]          run the server
+//	tollgate config check [flags]   print the effective configuration, or every problem in it
+//	tollgate version                print the version
+//	tollgate help [command]         show help
+//
+// main stays small (STYLE habit 1): flags → config → validate → construct →
+// run; the work lives in internal packages.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // runtime failure or invalid configuration
+	exitUsage = 2 // bad command line
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// run dispatches a command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serveCmd(rest, stdout, stderr, lookup)
+	case "config":
+		return configCmd(rest, stdout, stderr, lookup)
+	case "version", "--version", "-version":
+		return versionCmd(rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		return helpCmd(rest, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "tollgate: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return exitUsage
+	}
+}

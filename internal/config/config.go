@@ -1,0 +1,194 @@
+package config
+
+import (
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole tollgate configuration: one typed section per subsystem.
+// The zero value is not useful; start from [Default] or [Load].
+type Config struct {
+	// DataDir holds everything tollgate stores locally: the SQLite file, the
+	// embedded JetStream store, spool files. Default "./tollgate-data" (DESIGN §6).
+	DataDir string `yaml:"data_dir"`
+
+	Log    Log    `yaml:"log"`
+	HTTP   HTTP   `yaml:"http"`
+	SBI    SBI    `yaml:"sbi"`
+	NATS   NATS   `yaml:"nats"`
+	Store  Store  `yaml:"store"`
+	Rating Rating `yaml:"rating"`
+}
+
+// Log configures the process logger (log/slog).
+type Log struct {
+	// Level is one of debug, info, warn, error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Log levels and formats accepted by [Log].
+const (
+	LevelDebug = "debug"
+	LevelInfo  = "info"
+	LevelWarn  = "warn"
+	LevelError = "error"
+
+	FormatText = "text"
+	FormatJSON = "json"
+)
+
+// SlogLevel returns the slog level for l.Level; an unknown level yields
+// slog.LevelInfo ([Config.Validate] rejects unknown levels).
+func (l Log) SlogLevel() slog.Level {
+	switch strings.ToLower(l.Level) {
+	case LevelDebug:
+		return slog.LevelDebug
+	case LevelWarn:
+		return slog.LevelWarn
+	case LevelError:
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// HTTP configures the admin listener: admin API (/api/v1/), /metrics, /healthz.
+type HTTP struct {
+	// Addr is host:port. Default 127.0.0.1:8080. Port 0 picks a free port.
+	Addr              string   `yaml:"addr"`
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	// ShutdownTimeout bounds the graceful shutdown of the HTTP server, and
+	// separately the stop of each subsystem after it.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// SBI configures the Nchf service-based-interface listener (HTTP/2).
+type SBI struct {
+	// Addr is host:port. Default 127.0.0.1:8081.
+	Addr string `yaml:"addr"`
+}
+
+// NATS configures the cluster-state connection (DESIGN §3, S0.5 "cluster
+// shared memory").
+type NATS struct {
+	// URL of an external NATS JetStream cluster (comma-separated list allowed).
+	// Empty runs the embedded server in-process.
+	URL      string       `yaml:"url"`
+	Embedded EmbeddedNATS `yaml:"embedded"`
+	// ConnectTimeout bounds connecting to NATS and, for the embedded server,
+	// waiting for it to become ready.
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+}
+
+// EmbeddedNATS configures the NATS server run inside the tollgate process when
+// [NATS.URL] is empty.
+type EmbeddedNATS struct {
+	// Listen is host:port for client connections. Empty opens no TCP port at
+	// all: tollgate connects in-process. Port 0 picks a free port.
+	Listen string `yaml:"listen"`
+	// StoreDir is the NATS store directory, with the same meaning as
+	// nats-server's store_dir: JetStream keeps its files in a "jetstream"
+	// subdirectory of it. Default <data_dir>/nats.
+	StoreDir string `yaml:"store_dir"`
+	// ServerName names this node in a NATS cluster. Default "tollgate".
+	ServerName string `yaml:"server_name"`
+	// MaxMemory and MaxStore limit JetStream memory and disk use; 0 lets NATS
+	// choose (75% of system memory, 1 TiB or 75% of the disk).
+	MaxMemory ByteSize `yaml:"max_memory"`
+	MaxStore  ByteSize `yaml:"max_store"`
+}
+
+// Store drivers accepted by [Store].
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Store configures the records database (DESIGN §3).
+type Store struct {
+	// Driver is sqlite or postgres. Empty means postgres when DSN is a
+	// postgres:// or postgresql:// URL, sqlite otherwise.
+	Driver string `yaml:"driver"`
+	// DSN is the data source name. For sqlite it defaults to the file
+	// <data_dir>/tollgate.db; postgres requires one. It may hold a password:
+	// print the config with [Config.Redacted].
+	DSN string `yaml:"dsn"`
+	// MaxOpenConns caps the connection pool; 0 lets the driver choose.
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// Migrate applies schema migrations at start. Default true.
+	Migrate bool `yaml:"migrate"`
+}
+
+// Rating configures the rating engine.
+type Rating struct {
+	// PlansDir is an optional directory of YAML tariff plan files imported at
+	// start and on every reload.
+	PlansDir string `yaml:"plans_dir"`
+	// ReloadInterval re-imports PlansDir periodically; 0 reloads only on
+	// SIGHUP or an API call.
+	ReloadInterval Duration `yaml:"reload_interval"`
+}
+
+// Default values.
+const (
+	DefaultDataDir    = "./tollgate-data"
+	DefaultHTTPAddr   = "127.0.0.1:8080"
+	DefaultSBIAddr    = "127.0.0.1:8081"
+	DefaultServerName = "tollgate"
+)
+
+// Default returns the configuration used when nothing else is given.
+// Derived values (store DSN, NATS store directory, store driver) stay empty
+// until [Config.Resolve] fills them in from DataDir.
+func Default() Config {
+	return Config{
+		DataDir: DefaultDataDir,
+		Log:     Log{Level: LevelInfo, Format: FormatText},
+		HTTP: HTTP{
+			Addr:              DefaultHTTPAddr,
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			ReadTimeout:       Duration(30 * time.Second),
+			WriteTimeout:      Duration(60 * time.Second),
+			IdleTimeout:       Duration(2 * time.Minute),
+			ShutdownTimeout:   Duration(15 * time.Second),
+		},
+		SBI: SBI{Addr: DefaultSBIAddr},
+		NATS: NATS{
+			Embedded:       EmbeddedNATS{ServerName: DefaultServerName},
+			ConnectTimeout: Duration(10 * time.Second),
+		},
+		Store: Store{Migrate: true},
+	}
+}
+
+// Resolve fills in the values derived from others: the store driver (inferred
+// from the DSN), the SQLite file and the embedded NATS store directory under
+// DataDir. Call it once every source (file, environment, flags) has been
+// applied, before [Config.Validate]. Resolve is idempotent.
+func (c *Config) Resolve() {
+	if c.Store.Driver == "" {
+		if isPostgresURL(c.Store.DSN) {
+			c.Store.Driver = DriverPostgres
+		} else {
+			c.Store.Driver = DriverSQLite
+		}
+	}
+	if c.Store.DSN == "" && strings.EqualFold(c.Store.Driver, DriverSQLite) && c.DataDir != "" {
+		c.Store.DSN = filepath.Join(c.DataDir, "tollgate.db")
+	}
+	if c.NATS.URL == "" && c.NATS.Embedded.StoreDir == "" && c.DataDir != "" {
+		c.NATS.Embedded.StoreDir = filepath.Join(c.DataDir, "nats")
+	}
+}
+
+func isPostgresURL(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}

@@ -1,0 +1,211 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FieldError is a problem with one configuration key found by
+// [Config.Validate].
+type FieldError struct {
+	Key string // dotted key path, e.g. "http.addr"
+	Msg string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
+
+// Validate reports every problem in c at once (joined with errors.Join), each
+// a *FieldError naming its key path, e.g. `http.addr: missing port in address
+// "localhost"`. Run [Config.Resolve] first so derived values are checked too;
+// Validate does not modify c and does not touch the filesystem.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir", "must not be empty")
+	}
+
+	switch c.Log.Level {
+	case LevelDebug, LevelInfo, LevelWarn, LevelError:
+	default:
+		bad("log.level", "must be one of debug, info, warn, error; got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case FormatText, FormatJSON:
+	default:
+		bad("log.format", "must be text or json; got %q", c.Log.Format)
+	}
+
+	// Listeners: each address valid, no two on the same fixed port.
+	type listener struct{ key, addr string }
+	listeners := []listener{{"http.addr", c.HTTP.Addr}, {"sbi.addr", c.SBI.Addr}}
+	if c.NATS.URL == "" && c.NATS.Embedded.Listen != "" {
+		listeners = append(listeners, listener{"nats.embedded.listen", c.NATS.Embedded.Listen})
+	}
+	seen := map[string]string{}
+	for _, l := range listeners {
+		if err := checkAddr(l.addr); err != nil {
+			bad(l.key, "%v", err)
+			continue
+		}
+		host, port, _ := net.SplitHostPort(l.addr)
+		if port == "0" {
+			continue
+		}
+		norm := net.JoinHostPort(normHost(host), port)
+		if other, dup := seen[norm]; dup {
+			bad(l.key, "address %q is also used by %s", l.addr, other)
+		}
+		seen[norm] = l.key
+	}
+
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{
+		{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout},
+		{"http.read_timeout", c.HTTP.ReadTimeout},
+		{"http.write_timeout", c.HTTP.WriteTimeout},
+		{"http.idle_timeout", c.HTTP.IdleTimeout},
+	} {
+		if d.v < 0 {
+			bad(d.key, "must not be negative; got %s", d.v)
+		}
+	}
+	if c.HTTP.ShutdownTimeout <= 0 {
+		bad("http.shutdown_timeout", "must be positive; got %s", c.HTTP.ShutdownTimeout)
+	}
+
+	// NATS (DESIGN §3, S0.5).
+	if c.NATS.URL != "" {
+		for _, u := range strings.Split(c.NATS.URL, ",") {
+			if err := checkNATSURL(strings.TrimSpace(u)); err != nil {
+				bad("nats.url", "%v", err)
+			}
+		}
+		if c.NATS.Embedded.Listen != "" {
+			bad("nats.embedded.listen", "set, but nats.url selects an external server; unset one of them")
+		}
+	}
+	e := c.NATS.Embedded
+	if e.ServerName == "" {
+		bad("nats.embedded.server_name", "must not be empty")
+	} else if strings.ContainsAny(e.ServerName, " \t\r\n") {
+		bad("nats.embedded.server_name", "must not contain whitespace; got %q", e.ServerName)
+	}
+	if e.MaxMemory < 0 {
+		bad("nats.embedded.max_memory", "must not be negative; got %d", e.MaxMemory)
+	}
+	if e.MaxStore < 0 {
+		bad("nats.embedded.max_store", "must not be negative; got %d", e.MaxStore)
+	}
+	if c.NATS.ConnectTimeout <= 0 {
+		bad("nats.connect_timeout", "must be positive; got %s", c.NATS.ConnectTimeout)
+	}
+
+	// Records store (DESIGN §3).
+	switch c.Store.Driver {
+	case "", DriverSQLite:
+		if isPostgresURL(c.Store.DSN) {
+			bad("store.dsn", "is a PostgreSQL URL but store.driver is sqlite")
+		}
+	case DriverPostgres:
+		if strings.TrimSpace(c.Store.DSN) == "" {
+			bad("store.dsn", "required when store.driver is postgres")
+		} else if strings.Contains(c.Store.DSN, "://") {
+			if !isPostgresURL(c.Store.DSN) {
+				bad("store.dsn", "URL scheme must be postgres:// or postgresql://")
+			} else if _, err := url.Parse(c.Store.DSN); err != nil {
+				bad("store.dsn", "invalid URL: %v", unwrapURLError(err))
+			}
+		}
+	default:
+		bad("store.driver", "must be sqlite or postgres; got %q", c.Store.Driver)
+	}
+	if c.Store.MaxOpenConns < 0 {
+		bad("store.max_open_conns", "must not be negative; got %d", c.Store.MaxOpenConns)
+	}
+
+	switch ri := c.Rating.ReloadInterval; {
+	case ri < 0:
+		bad("rating.reload_interval", "must not be negative; got %s", ri)
+	case ri > 0 && ri < Duration(time.Second):
+		bad("rating.reload_interval", "must be 0 or at least 1s; got %s", ri)
+	case ri > 0 && c.Rating.PlansDir == "":
+		bad("rating.reload_interval", "set, but rating.plans_dir is empty")
+	}
+
+	return errors.Join(errs...)
+}
+
+// checkAddr checks a host:port listen address with a numeric port.
+func checkAddr(addr string) error {
+	if addr == "" {
+		return errors.New("must not be empty (want host:port)")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return fmt.Errorf("%s %q (want host:port)", ae.Err, addr)
+		}
+		return err
+	}
+	if strings.ContainsAny(host, " \t/") {
+		return fmt.Errorf("invalid host %q", host)
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || (port != "0" && p == 0) {
+		return fmt.Errorf("invalid port %q in address %q (want 0-65535)", port, addr)
+	}
+	return nil
+}
+
+func normHost(h string) string {
+	switch h {
+	case "", "0.0.0.0", "::":
+		return ""
+	case "localhost":
+		return "127.0.0.1"
+	}
+	return h
+}
+
+func checkNATSURL(s string) error {
+	if s == "" {
+		return errors.New("empty URL in list")
+	}
+	if !strings.Contains(s, "://") {
+		s = "nats://" + s // as nats.go does
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("invalid URL: %v", unwrapURLError(err))
+	}
+	switch u.Scheme {
+	case "nats", "tls", "ws", "wss":
+	default:
+		return fmt.Errorf("unsupported scheme %q (want nats, tls, ws or wss)", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("missing host in %q", redactURL(s, true))
+	}
+	return nil
+}
+
+// unwrapURLError drops url.Error's echo of the whole URL, which may hold a
+// password.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
