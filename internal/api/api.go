@@ -180,7 +180,7 @@ func (a *API) routes() {
 
 // page is the envelope of every list response.
 type page[T any] struct {
-	Items []T  `json:"items"`
+	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty"`
 }
 
