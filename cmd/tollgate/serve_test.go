@@ -2,14 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +15,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/tollgate-billing/tollgate/internal/servicetest"
 )
 
 // proc is a running `tollgate serve`.
@@ -133,7 +129,7 @@ func TestServeRatingFlow(t *testing.T) {
 	bin := buildBinary(t)
 	t.Run("sqlite", func(t *testing.T) { ratingFlow(t, bin) })
 	t.Run("postgres", func(t *testing.T) {
-		dsn := postgresSchema(t)
+		dsn := servicetest.Postgres(t)
 		ratingFlow(t, bin, "--store-dsn", dsn)
 	})
 }
@@ -227,49 +223,4 @@ func get(t *testing.T, u string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// postgresSchema returns a DSN on a fresh schema of TOLLGATE_TEST_POSTGRES,
-// dropped at the end; it skips (or fails under TOLLGATE_REQUIRE_SERVICES=1)
-// without PostgreSQL.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TOLLGATE_TEST_POSTGRES")
-	need := os.Getenv("TOLLGATE_REQUIRE_SERVICES") == "1"
-	if base == "" {
-		if need {
-			t.Fatal("TOLLGATE_TEST_POSTGRES is not set and TOLLGATE_REQUIRE_SERVICES=1")
-		}
-		t.Skip("TOLLGATE_TEST_POSTGRES not set")
-	}
-	db, err := sql.Open("pgx", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if need {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "tg_serve_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

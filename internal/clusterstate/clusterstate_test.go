@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tollgate-billing/tollgate/internal/config"
+	"github.com/tollgate-billing/tollgate/internal/servicetest"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -238,14 +239,8 @@ func TestExternalUnreachable(t *testing.T) {
 // TOLLGATE_TEST_NATS (DESIGN §6). It skips when unset or unreachable, unless
 // TOLLGATE_REQUIRE_SERVICES=1.
 func TestExternalService(t *testing.T) {
-	url := os.Getenv("TOLLGATE_TEST_NATS")
-	require := os.Getenv("TOLLGATE_REQUIRE_SERVICES") == "1"
-	if url == "" {
-		if require {
-			t.Fatal("TOLLGATE_REQUIRE_SERVICES=1 but TOLLGATE_TEST_NATS is not set")
-		}
-		t.Skip("TOLLGATE_TEST_NATS not set")
-	}
+	url := servicetest.NATS(t)
+	require := servicetest.Required()
 	cfg := embeddedCfg()
 	cfg.URL = url
 	cfg.ConnectTimeout = config.Duration(5 * time.Second)

@@ -2,16 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tollgate-billing/tollgate/internal/servicetest"
 )
 
 // The same tests run against SQLite (always, in t.TempDir) and PostgreSQL
@@ -73,7 +69,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *testDB)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		dsn := postgresSchema(t)
+		dsn := servicetest.Postgres(t)
 		clock := newFakeClock()
 		fn(t, &testDB{clock: clock, cfg: Config{
 			Driver:       DriverPostgres,
@@ -83,76 +79,4 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *testDB)) {
 			Now:          clock.Now,
 		}})
 	})
-}
-
-var (
-	pgOnce sync.Once
-	pgErr  error
-)
-
-// postgresSchema returns a DSN for a new, empty schema of the test
-// PostgreSQL, dropped at cleanup; it skips (or fails, when services are
-// required) without PostgreSQL.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TOLLGATE_TEST_POSTGRES")
-	required := os.Getenv("TOLLGATE_REQUIRE_SERVICES") == "1"
-	if base == "" {
-		if required {
-			t.Fatal("TOLLGATE_TEST_POSTGRES is not set and TOLLGATE_REQUIRE_SERVICES=1")
-		}
-		t.Skip("TOLLGATE_TEST_POSTGRES not set")
-	}
-	pgOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			pgErr = err
-			return
-		}
-		defer db.Close()
-		pgErr = db.PingContext(ctx)
-	})
-	if pgErr != nil {
-		if required {
-			t.Fatalf("PostgreSQL at TOLLGATE_TEST_POSTGRES unreachable: %v", pgErr)
-		}
-		t.Skipf("PostgreSQL at TOLLGATE_TEST_POSTGRES unreachable: %v", pgErr)
-	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	schema := "tg_test_" + hex.EncodeToString(rnd[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, base, schema)
-}
-
-// withSearchPath adds search_path=schema to a URL or key=value DSN.
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("TOLLGATE_TEST_POSTGRES: %v", err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
 }
