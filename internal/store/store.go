@@ -13,7 +13,9 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Drivers accepted by [Config].
@@ -112,7 +114,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		db.SetMaxOpenConns(maxConns)
 	}
 	s := &Store{db: db, driver: driver, log: logger.With("component", "store", "driver", driver), now: now}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", driver, err)
 	}
@@ -127,6 +129,26 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	}
 	s.log.InfoContext(ctx, "records store open", "schema_version", s.LatestSchemaVersion(), "max_open_conns", maxConns)
 	return s, nil
+}
+
+// ping checks the connection. A new SQLite connection switches the file to
+// WAL mode, which needs a moment of exclusive access; another connection
+// doing the same makes it answer SQLITE_BUSY without waiting on the busy
+// timeout, so that case is retried until the timeout.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // sqliteDSN turns a file path or file: URI into a modernc.org/sqlite DSN
