@@ -114,6 +114,8 @@ func toError(err error) *Error {
 		return &Error{Code: CodeRatingFailed, Message: err.Error(), status: http.StatusUnprocessableEntity}
 	case errors.Is(err, money.ErrOverflow), errors.Is(err, rating.ErrOverflow):
 		return &Error{Code: CodeRatingFailed, Message: err.Error(), status: http.StatusUnprocessableEntity}
+	case errors.Is(err, rating.ErrInvalidEvent):
+		return &Error{Code: CodeInvalidArgument, Message: err.Error(), status: http.StatusBadRequest}
 	case errors.Is(err, usage.ErrInvalid), errors.Is(err, money.ErrSyntax), errors.Is(err, money.ErrScale),
 		errors.Is(err, money.ErrUnknownCurrency):
 		return &Error{Code: CodeInvalidArgument, Message: err.Error(), status: http.StatusBadRequest}

@@ -2,6 +2,8 @@ package rating
 
 import (
 	"math"
+	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -187,53 +189,105 @@ func civil(z int64) (y int64, m, d int) {
 	return y, m, d
 }
 
-// dateMatch reports whether the band's day and date conditions hold on
-// the local date of lt.
-func (b *cBand) dateMatch(lt *localTime) bool {
-	if b.days != 0 && b.days&(1<<lt.wd) == 0 {
-		return false
-	}
-	if len(b.dates) > 0 || len(b.yearly) > 0 {
-		return containsSorted(b.dates, lt.ymd) || containsSorted(b.yearly, lt.ymd%10000)
-	}
-	return true
+// bandTable answers "which bands can match on this local date" with a
+// few array lookups: a bit mask over the plan's bands (bit i = band i; at
+// most 64 bands), from which bandAt and nextChange only test the time of
+// day. Built once at Load.
+type bandTable struct {
+	byWeekday  [7]uint64 // bands without dates whose days include the weekday
+	datedByWD  [7]uint64 // bands with dates whose days include the weekday
+	yearly     [13][32]uint64
+	dates      []int64 // sorted yyyymmdd of every specific date
+	dateMasks  []uint64
+	timed      uint64 // bands with from/to
+	from, to   [64]int32
+	defaultBit int
 }
 
-func (b *cBand) timeMatch(sod int32) bool {
-	if !b.timed {
-		return true
-	}
-	if b.from < b.to {
-		return sod >= b.from && sod < b.to
-	}
-	return sod >= b.from || sod < b.to
-}
-
-func containsSorted(s []int64, v int64) bool {
-	lo, hi := 0, len(s)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		switch {
-		case s[mid] == v:
-			return true
-		case s[mid] < v:
-			lo = mid + 1
-		default:
-			hi = mid
+func newBandTable(bands []cBand) bandTable {
+	var t bandTable
+	byDate := map[int64]uint64{}
+	for i, b := range bands {
+		if b.isDefault {
+			t.defaultBit = i
+			continue
+		}
+		bit := uint64(1) << i
+		dated := len(b.dates) > 0 || len(b.yearly) > 0
+		for wd := range 7 {
+			if b.days != 0 && b.days&(1<<wd) == 0 {
+				continue
+			}
+			if dated {
+				t.datedByWD[wd] |= bit
+			} else {
+				t.byWeekday[wd] |= bit
+			}
+		}
+		for _, md := range b.yearly {
+			t.yearly[md/100][md%100] |= bit
+		}
+		for _, d := range b.dates {
+			byDate[d] |= bit
+		}
+		if b.timed {
+			t.timed |= bit
+			t.from[i], t.to[i] = b.from, b.to
 		}
 	}
-	return false
+	for d := range byDate {
+		t.dates = append(t.dates, d)
+	}
+	slices.Sort(t.dates)
+	for _, d := range t.dates {
+		t.dateMasks = append(t.dateMasks, byDate[d])
+	}
+	return t
+}
+
+// dayMask returns the bands whose day and date conditions hold on the
+// local date of lt.
+func (t *bandTable) dayMask(lt *localTime) uint64 {
+	m := t.byWeekday[lt.wd]
+	dated := t.datedByWD[lt.wd]
+	if dated == 0 {
+		return m
+	}
+	dm := t.yearly[lt.m][lt.d]
+	if len(t.dates) > 0 {
+		lo, hi := 0, len(t.dates)
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if t.dates[mid] < lt.ymd {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		if lo < len(t.dates) && t.dates[lo] == lt.ymd {
+			dm |= t.dateMasks[lo]
+		}
+	}
+	return m | dm&dated
+}
+
+func (t *bandTable) timeMatch(i int, sod int32) bool {
+	if t.timed&(1<<i) == 0 {
+		return true
+	}
+	if f, to := t.from[i], t.to[i]; f < to {
+		return sod >= f && sod < to
+	} else {
+		return sod >= f || sod < to
+	}
 }
 
 // bandAt returns the band of the local instant: the first matching band
 // in file order, else the default band.
-func (cp *cPlan) bandAt(lt *localTime) int {
-	for i := range cp.bands {
-		b := &cp.bands[i]
-		if b.isDefault {
-			continue
-		}
-		if b.dateMatch(lt) && b.timeMatch(lt.sod) {
+func (cp *cPlan) bandAt(lt *localTime, mask uint64) int {
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		if cp.bt.timeMatch(i, lt.sod) {
 			return i
 		}
 	}
@@ -243,18 +297,15 @@ func (cp *cPlan) bandAt(lt *localTime) int {
 // nextChange returns the second of the local day (≤ 86400) at or before
 // which the band of lt may next change: the nearest band edge after lt on
 // that date, or midnight.
-func (cp *cPlan) nextChange(lt *localTime) int32 {
+func (cp *cPlan) nextChange(lt *localTime, mask uint64) int32 {
 	next := int32(secsPerDay)
-	for i := range cp.bands {
-		b := &cp.bands[i]
-		if !b.timed || !b.dateMatch(lt) {
-			continue
+	for m := mask & cp.bt.timed; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		if f := cp.bt.from[i]; f > lt.sod && f < next {
+			next = f
 		}
-		if b.from > lt.sod && b.from < next {
-			next = b.from
-		}
-		if b.to > lt.sod && b.to < next {
-			next = b.to
+		if to := cp.bt.to[i]; to > lt.sod && to < next {
+			next = to
 		}
 	}
 	return next

@@ -67,6 +67,7 @@ type cPlan struct {
 	trie     []trieNode
 	bands    []cBand
 	defBand  int
+	bt       bandTable
 	rates    []cRate
 	nz, nb   int
 	table    []int32 // [service][zone+1][band] → rate index, -1 none
@@ -102,6 +103,8 @@ type cRate struct {
 	index       int
 	connect     money.Decimal
 	minimum     money.Decimal
+	connect9    money.Decimal // at the internal scale, for cheap sums
+	minimum9    money.Decimal
 	chargeZero  bool
 	first, next uint64
 	tiers       []cTier
@@ -475,6 +478,7 @@ func (c *collector) bands(cp *cPlan) {
 		cp.defBand = 0
 	}
 	cp.nb = len(cp.bands)
+	cp.bt = newBandTable(cp.bands)
 }
 
 func (cp *cPlan) bandIndex(id string) int {
@@ -549,8 +553,8 @@ func (c *collector) rates(cp *cPlan) {
 		}
 		c.price(path+".connect_fee", r.ConnectFee)
 		c.price(path+".minimum_charge", r.MinimumCharge)
-		cr.connect = r.ConnectFee
-		cr.minimum = r.MinimumCharge
+		cr.connect, cr.connect9 = r.ConnectFee, to9(r.ConnectFee)
+		cr.minimum, cr.minimum9 = r.MinimumCharge, to9(r.MinimumCharge)
 		cr.chargeZero = r.ChargeZero
 		if r.Increments != nil {
 			if r.Increments.First == 0 {
@@ -861,6 +865,14 @@ func (c *collector) discounts(cp *cPlan) {
 			}
 		}
 	}
+}
+
+// to9 returns d at the internal scale when that is exact and fits, else d.
+func to9(d money.Decimal) money.Decimal {
+	if d9, err := d.Round(internalScale, internalMode); err == nil && d9.Equal(d) {
+		return d9
+	}
+	return d
 }
 
 func pow10u(n uint8) uint64 {

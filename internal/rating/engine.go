@@ -141,7 +141,8 @@ func (cp *cPlan) rate(ev *Event, res *Result) error {
 	r.t0 = ev.Start.Unix()
 	off, _ := r.zc.offset(r.t0)
 	r.lt0 = localAt(r.t0, off)
-	b0 := cp.bandAt(&r.lt0)
+	mask0 := cp.bt.dayMask(&r.lt0)
+	b0 := cp.bandAt(&r.lt0, mask0)
 	res.Band = cp.bands[b0].id
 	ri := cp.table[(si*cp.nz+r.zone)*cp.nb+b0]
 	if ri < 0 {
@@ -200,7 +201,7 @@ func (cp *cPlan) rate(ev *Event, res *Result) error {
 			// Rules 3 and 5: segments priced through their rates' tiers.
 			var err error
 			if svc.split {
-				err = r.split(si, units)
+				err = r.split(si, units, b0, mask0)
 			} else {
 				err = r.segment(ri, b0, r.t0, units)
 			}
@@ -213,7 +214,7 @@ func (cp *cPlan) rate(ev *Event, res *Result) error {
 					return err
 				}
 			}
-			if rate0.minimum.Cmp(r.sum) > 0 {
+			if rate0.minimum9.Cmp(r.sum) > 0 {
 				if r.explain {
 					up, err := rate0.minimum.Sub(r.sum)
 					if err != nil {
@@ -222,7 +223,7 @@ func (cp *cPlan) rate(ev *Event, res *Result) error {
 					res.Lines = append(res.Lines, Line{Kind: LineMinimum, Rate: rate0.name, RateIndex: rate0.index, Tier: -1,
 						Zone: res.Zone, Band: res.Band, Price: rate0.minimum, Amount: up, Total: rate0.minimum})
 				}
-				r.sum = rate0.minimum
+				r.sum = rate0.minimum9
 			}
 			if svc.tierCounter != "" {
 				res.Deltas = append(res.Deltas, Counter{ID: svc.tierCounter, PeriodStart: tierPS, Units: r.charge})
@@ -314,7 +315,7 @@ func (cp *cPlan) rate(ev *Event, res *Result) error {
 }
 
 func (r *rater) addConnect(rt *cRate, band int) error {
-	s, err := r.sum.Add(rt.connect)
+	s, err := r.sum.Add(rt.connect9)
 	if err != nil {
 		return r.overflow(err)
 	}
@@ -329,7 +330,7 @@ func (r *rater) addConnect(rt *cRate, band int) error {
 // split lays the event's quantity out second by second of wall time from
 // its start and prices each maximal run with one rate as a segment; the
 // units added by increments belong to the last segment (rule 3).
-func (r *rater) split(si int, units uint64) error {
+func (r *rater) split(si int, units uint64, b0 int, mask0 uint64) error {
 	cp := r.cp
 	q := r.ev.Quantity
 	extra := units - q
@@ -344,20 +345,27 @@ func (r *rater) split(si int, units uint64) error {
 	var runLen uint64
 	base := (si*cp.nz + r.zone) * cp.nb
 	zc := r.zc
+	b, mask, dayL := b0, mask0, lt.days*secsPerDay
 	for steps := 0; remaining > 0; steps++ {
 		if steps > 0 {
 			if steps > maxSplitSteps {
 				return fmt.Errorf("%w: a %d-second event crosses more than %d band boundaries", ErrInvalidEvent, q, maxSplitSteps)
 			}
 			off, _ := zc.offset(t)
-			lt = localAt(t, off)
+			if l := t + off; l >= dayL && l-dayL < secsPerDay {
+				lt.sod = int32(l - dayL) // same local day: no calendar work
+			} else {
+				lt = localAt(t, off)
+				dayL = lt.days * secsPerDay
+				mask = cp.bt.dayMask(&lt)
+			}
+			b = cp.bandAt(&lt, mask)
 		}
-		b := cp.bandAt(&lt)
 		ri := cp.table[base+b]
 		if ri < 0 {
 			return cp.noRate(cp.services[si].id, r.zone, b)
 		}
-		step := uint64(cp.nextChange(&lt) - lt.sod)
+		step := uint64(cp.nextChange(&lt, mask) - lt.sod)
 		if _, until := zc.offset(t); until != math.MaxInt64 && uint64(until-t) < step {
 			step = uint64(until - t)
 		}
