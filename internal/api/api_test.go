@@ -425,3 +425,23 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// BenchmarkRateEndpoint measures POST /api/v1/rate in process (JSON decode,
+// plan resolution by plan_id, rating with explanation, JSON encode), without
+// the network.
+func BenchmarkRateEndpoint(b *testing.B) {
+	e := newEnv(b)
+	e.must(201, "POST", "/api/v1/plans", "application/yaml", testPlan)
+	body := `{"plan_id":"test-mobile","service":"voice","destination":"+4915112345678","start":"2026-11-20T19:58:30+01:00","quantity":300}`
+	h := e.api.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/api/v1/rate", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}
