@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tollgate-billing/tollgate/internal/clusterstate"
 	"github.com/tollgate-billing/tollgate/internal/node"
 	"github.com/tollgate-billing/tollgate/internal/server"
 )
@@ -39,8 +40,9 @@ func serveCmd(args []string, _, stderr io.Writer, lookup func(string) (string, b
 
 	logger := server.NewLogger(stderr, cfg.Log)
 	reg := prometheus.NewRegistry()
-	n := node.New(cfg, logger, reg)
-	srv, err := server.New(cfg, server.Options{
+	var srv *server.Server
+	n := node.New(cfg, logger, reg, func() *clusterstate.Conn { return srv.Cluster() })
+	srv, err = server.New(cfg, server.Options{
 		Logger:        logger,
 		Registry:      reg,
 		ReloadSignals: hup, // SIGHUP reloads the tariff plans (node's Reloader)

@@ -94,6 +94,11 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Mirror into the balance engine (idempotent per version; a failure
+	// here heals at the account's first balance operation).
+	if err := a.syncAccount(r.Context(), acc); err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -155,6 +160,9 @@ func (a *API) patchAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	acc, err = a.Accounts.UpdateAccount(r.Context(), acc)
 	if err != nil {
+		return err
+	}
+	if err := a.syncAccount(r.Context(), acc); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", etag(acc.Version))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/internal/account"
+	"github.com/tollgate-billing/tollgate/internal/balance"
 	"github.com/tollgate-billing/tollgate/internal/rating"
 	"github.com/tollgate-billing/tollgate/internal/store"
 	"go.yaml.in/yaml/v3"
@@ -88,8 +89,12 @@ type Config struct {
 	Plans       PlanStore
 	Catalog     PlanCatalog
 	Rater       Rater
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Balances and Ledger are optional: without them the balance endpoints
+	// answer 503.
+	Balances Balances
+	Ledger   LedgerReader
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // API serves the admin REST API.
@@ -170,6 +175,17 @@ func (a *API) routes() {
 	a.handle("GET /api/v1/plans/{id}/versions/{version}", a.getPlanVersion)
 
 	a.handle("POST /api/v1/rate", a.rate)
+
+	a.handle("GET /api/v1/accounts/{id}/balance", a.getBalance)
+	a.handle("GET /api/v1/accounts/{id}/ledger", a.getLedger)
+	a.handle("POST /api/v1/accounts/{id}/topups", a.moneyHandler(balance.KindTopUp))
+	a.handle("POST /api/v1/accounts/{id}/credits", a.moneyHandler(balance.KindCredit))
+	a.handle("POST /api/v1/accounts/{id}/debits", a.moneyHandler(balance.KindDebit))
+	a.handle("POST /api/v1/accounts/{id}/adjustments", a.moneyHandler(balance.KindAdjust))
+	a.handle("POST /api/v1/accounts/{id}/buckets", a.grantBucket)
+	a.handle("POST /api/v1/accounts/{id}/reservations", a.reserve)
+	a.handle("POST /api/v1/accounts/{id}/reservations/{rid}/commit", a.finishReservation(balance.KindCommit))
+	a.handle("POST /api/v1/accounts/{id}/reservations/{rid}/release", a.finishReservation(balance.KindRelease))
 
 	// Anything else under /api/v1/ is a JSON 404, not the mux's text page.
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/tollgate-billing/tollgate/internal/account"
+	"github.com/tollgate-billing/tollgate/internal/balance"
 	"github.com/tollgate-billing/tollgate/internal/money"
 	"github.com/tollgate-billing/tollgate/internal/rating"
 	"github.com/tollgate-billing/tollgate/internal/store"
@@ -22,6 +23,9 @@ const (
 	CodeStale            = "stale_version"
 	CodeInUse            = "in_use"
 	CodeRatingFailed     = "rating_failed"
+	CodeInsufficient     = "insufficient_funds"
+	CodeAccountInactive  = "account_inactive"
+	CodeReservation      = "reservation_rejected"
 	CodePayloadTooLarge  = "payload_too_large"
 	CodeUnsupportedMedia = "unsupported_media_type"
 	CodeMethodNotAllowed = "method_not_allowed"
@@ -114,6 +118,20 @@ func toError(err error) *Error {
 		return &Error{Code: CodeRatingFailed, Message: err.Error(), status: http.StatusUnprocessableEntity}
 	case errors.Is(err, money.ErrOverflow), errors.Is(err, rating.ErrOverflow):
 		return &Error{Code: CodeRatingFailed, Message: err.Error(), status: http.StatusUnprocessableEntity}
+	case errors.Is(err, balance.ErrInsufficientFunds):
+		return &Error{Code: CodeInsufficient, Message: err.Error(), status: http.StatusUnprocessableEntity}
+	case errors.Is(err, balance.ErrAccountInactive):
+		return &Error{Code: CodeAccountInactive, Message: err.Error(), status: http.StatusUnprocessableEntity}
+	case errors.Is(err, balance.ErrReservationExpired), errors.Is(err, balance.ErrExceedsReservation):
+		return &Error{Code: CodeReservation, Message: err.Error(), status: http.StatusUnprocessableEntity}
+	case errors.Is(err, balance.ErrUnknownAccount), errors.Is(err, balance.ErrUnknownReservation):
+		return &Error{Code: CodeNotFound, Message: err.Error(), status: http.StatusNotFound}
+	case errors.Is(err, balance.ErrKeyConflict), errors.Is(err, balance.ErrReservationExists), errors.Is(err, balance.ErrCurrencyMismatch):
+		return &Error{Code: CodeConflict, Message: err.Error(), status: http.StatusConflict}
+	case errors.Is(err, balance.ErrNotOwner), errors.Is(err, balance.ErrFenced), errors.Is(err, balance.ErrUnavailable):
+		return &Error{Code: CodeUnavailable, Message: err.Error(), status: http.StatusServiceUnavailable}
+	case errors.Is(err, balance.ErrInvalid), errors.Is(err, balance.ErrOverflow):
+		return &Error{Code: CodeInvalidArgument, Message: err.Error(), status: http.StatusBadRequest}
 	case errors.Is(err, rating.ErrInvalidEvent):
 		return &Error{Code: CodeInvalidArgument, Message: err.Error(), status: http.StatusBadRequest}
 	case errors.Is(err, usage.ErrInvalid), errors.Is(err, money.ErrSyntax), errors.Is(err, money.ErrScale),

@@ -123,7 +123,8 @@ func Open(ctx context.Context, cfg config.NATS, dataDir string, logger *slog.Log
 	c.js = js
 	if c.srv != nil {
 		logger.Info("cluster state: embedded NATS JetStream ready",
-			"server_name", c.srv.Name(), "store_dir", storeDir(cfg, dataDir), "listen", c.ClientURL())
+			"server_name", c.srv.Name(), "store_dir", storeDir(cfg, dataDir), "listen", c.ClientURL(),
+			"sync", syncPolicy(cfg.Embedded))
 	} else {
 		logger.Info("cluster state: connected to NATS JetStream", "url", nc.ConnectedUrlRedacted(),
 			"server", nc.ConnectedServerName(), "server_version", nc.ConnectedServerVersion())
@@ -136,6 +137,14 @@ func storeDir(cfg config.NATS, dataDir string) string {
 		return cfg.Embedded.StoreDir
 	}
 	return filepath.Join(dataDir, "nats")
+}
+
+// syncPolicy describes the fsync policy for the log.
+func syncPolicy(e config.EmbeddedNATS) string {
+	if e.Sync == config.SyncPolicyInterval {
+		return "interval " + e.SyncInterval.String()
+	}
+	return config.SyncPolicyAlways
 }
 
 func startEmbedded(ctx context.Context, cfg config.NATS, dataDir string, logger *slog.Logger) (*server.Server, error) {
@@ -156,6 +165,20 @@ func startEmbedded(ctx context.Context, cfg config.NATS, dataDir string, logger 
 		JetStreamMaxStore:  int64(e.MaxStore),
 		NoSigs:             true, // signals belong to tollgate
 		DontListen:         e.Listen == "",
+	}
+	// Fsync policy (config.EmbeddedNATS.Sync, docs/operations.md
+	// "Durability"). An empty policy (a config.NATS not built from
+	// config.Default) is the safe one.
+	switch e.Sync {
+	case config.SyncPolicyInterval:
+		if e.SyncInterval <= 0 {
+			return nil, fmt.Errorf("clusterstate: nats.embedded.sync_interval must be positive, got %s", e.SyncInterval)
+		}
+		opts.SyncInterval = e.SyncInterval.Std()
+	case config.SyncPolicyAlways, "":
+		opts.SyncAlways = true
+	default:
+		return nil, fmt.Errorf("clusterstate: nats.embedded.sync: unknown policy %q", e.Sync)
 	}
 	if e.Listen != "" {
 		host, port, err := net.SplitHostPort(e.Listen)

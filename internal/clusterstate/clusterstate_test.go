@@ -131,6 +131,46 @@ func TestEmbeddedPersists(t *testing.T) {
 	}
 }
 
+// TestEmbeddedSyncPolicy checks that nats.embedded.sync reaches the
+// server's JetStream configuration (docs/operations.md "Durability").
+func TestEmbeddedSyncPolicy(t *testing.T) {
+	tests := []struct {
+		name         string
+		sync         string
+		interval     time.Duration
+		wantAlways   bool
+		wantInterval time.Duration // 0: not checked
+	}{
+		{"default always", config.SyncPolicyAlways, time.Second, true, 0},
+		{"empty means always", "", 0, true, 0},
+		{"interval", config.SyncPolicyInterval, 250 * time.Millisecond, false, 250 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := embeddedCfg()
+			cfg.Embedded.Sync = tt.sync
+			cfg.Embedded.SyncInterval = config.Duration(tt.interval)
+			c, _ := open(t, cfg, t.TempDir())
+			defer closeConn(t, c)
+			jsc := c.srv.JetStreamConfig()
+			if jsc == nil {
+				t.Fatal("no JetStream config")
+			}
+			if jsc.SyncAlways != tt.wantAlways || (tt.wantInterval != 0 && jsc.SyncInterval != tt.wantInterval) {
+				t.Errorf("SyncAlways=%v SyncInterval=%s; want %v %s", jsc.SyncAlways, jsc.SyncInterval, tt.wantAlways, tt.wantInterval)
+			}
+		})
+	}
+
+	cfg := embeddedCfg()
+	cfg.Embedded.Sync = "sometimes"
+	logger, _ := testLogger(t)
+	if c, err := Open(t.Context(), cfg, t.TempDir(), logger); err == nil {
+		closeConn(t, c)
+		t.Fatal("Open with an unknown sync policy succeeded")
+	}
+}
+
 func TestEmbeddedListen(t *testing.T) {
 	cfg := embeddedCfg()
 	cfg.Embedded.Listen = "127.0.0.1:0"

@@ -14,12 +14,13 @@ type Config struct {
 	// embedded JetStream store, spool files. Default "./tollgate-data" (DESIGN §6).
 	DataDir string `yaml:"data_dir"`
 
-	Log    Log    `yaml:"log"`
-	HTTP   HTTP   `yaml:"http"`
-	SBI    SBI    `yaml:"sbi"`
-	NATS   NATS   `yaml:"nats"`
-	Store  Store  `yaml:"store"`
-	Rating Rating `yaml:"rating"`
+	Log     Log     `yaml:"log"`
+	HTTP    HTTP    `yaml:"http"`
+	SBI     SBI     `yaml:"sbi"`
+	NATS    NATS    `yaml:"nats"`
+	Store   Store   `yaml:"store"`
+	Rating  Rating  `yaml:"rating"`
+	Balance Balance `yaml:"balance"`
 }
 
 // Log configures the process logger (log/slog).
@@ -103,7 +104,28 @@ type EmbeddedNATS struct {
 	// choose (75% of system memory, 1 TiB or 75% of the disk).
 	MaxMemory ByteSize `yaml:"max_memory"`
 	MaxStore  ByteSize `yaml:"max_store"`
+	// Sync is the fsync policy of the JetStream store, which holds the
+	// balance journal (docs/operations.md, "Durability"):
+	//
+	//   - always (default): every write is fsynced before JetStream
+	//     acknowledges it, so an acknowledged record survives power loss.
+	//   - interval: writes reach the operating system (write(2)) before the
+	//     acknowledgement and are fsynced every SyncInterval. An acknowledged
+	//     record survives a crash of the tollgate process (even SIGKILL), but
+	//     up to SyncInterval of them can be lost on power loss or a kernel
+	//     crash.
+	//
+	// It applies to the embedded server only; an external cluster has its own.
+	Sync string `yaml:"sync"`
+	// SyncInterval is the fsync period with sync: interval. Default 1s.
+	SyncInterval Duration `yaml:"sync_interval"`
 }
+
+// Fsync policies accepted by [EmbeddedNATS.Sync].
+const (
+	SyncPolicyAlways   = "always"
+	SyncPolicyInterval = "interval"
+)
 
 // Store drivers accepted by [Store].
 const (
@@ -136,6 +158,33 @@ type Rating struct {
 	ReloadInterval Duration `yaml:"reload_interval"`
 }
 
+// Balance configures the balance engine: partitioned account state in
+// memory, journaled to NATS JetStream (cluster state) before every answer.
+type Balance struct {
+	// Partitions is the number of partitions accounts are hashed into. It is
+	// part of the data layout: every node must use the same value and it
+	// cannot change once balances exist. Default 32.
+	Partitions int `yaml:"partitions"`
+	// NodeID names this node as the owner of partition leases. Empty: an id
+	// generated once and kept in <data_dir>/node.id.
+	NodeID string `yaml:"node_id"`
+	// LeaseTTL is how long a partition lease lasts unrenewed; the partitions
+	// of a dead node move to another after it. Default 5s.
+	LeaseTTL Duration `yaml:"lease_ttl"`
+	// MaxBatch bounds the operations of one journal append (group commit).
+	// Default 1024.
+	MaxBatch int `yaml:"max_batch"`
+	// SnapshotEvery snapshots a partition after this many journal records,
+	// bounding recovery time. Default 2000.
+	SnapshotEvery int `yaml:"snapshot_every"`
+	// IdempotencyWindow is how long an operation's idempotency key is
+	// remembered: a retry within it returns the original result. Default 24h.
+	IdempotencyWindow Duration `yaml:"idempotency_window"`
+	// IdempotencyMaxKeys caps the remembered keys per partition (oldest
+	// forgotten first). Default 1048576.
+	IdempotencyMaxKeys int `yaml:"idempotency_max_keys"`
+}
+
 // Default values.
 const (
 	DefaultDataDir    = "./tollgate-data"
@@ -161,10 +210,22 @@ func Default() Config {
 		},
 		SBI: SBI{Addr: DefaultSBIAddr},
 		NATS: NATS{
-			Embedded:       EmbeddedNATS{ServerName: DefaultServerName},
+			Embedded: EmbeddedNATS{
+				ServerName:   DefaultServerName,
+				Sync:         SyncPolicyAlways,
+				SyncInterval: Duration(time.Second),
+			},
 			ConnectTimeout: Duration(10 * time.Second),
 		},
 		Store: Store{Migrate: true},
+		Balance: Balance{
+			Partitions:         32,
+			LeaseTTL:           Duration(5 * time.Second),
+			MaxBatch:           1024,
+			SnapshotEvery:      2000,
+			IdempotencyWindow:  Duration(24 * time.Hour),
+			IdempotencyMaxKeys: 1 << 20,
+		},
 	}
 }
 

@@ -94,6 +94,8 @@ nats:
     server_name: node-1
     max_memory: 512MiB
     max_store: 10000000000
+    sync: interval
+    sync_interval: 200ms
   connect_timeout: 3s
 store:
   driver: postgres
@@ -103,6 +105,14 @@ store:
 rating:
   plans_dir: /etc/tollgate/plans
   reload_interval: 5m
+balance:
+  partitions: 64
+  node_id: chf-1
+  lease_ttl: 3s
+  max_batch: 512
+  snapshot_every: 5000
+  idempotency_window: 1h
+  idempotency_max_keys: 200000
 `
 
 func TestParseFull(t *testing.T) {
@@ -119,11 +129,14 @@ func TestParseFull(t *testing.T) {
 		SBI: SBI{Addr: ":8443"},
 		NATS: NATS{
 			Embedded: EmbeddedNATS{Listen: "127.0.0.1:4222", StoreDir: "/var/lib/js", ServerName: "node-1",
-				MaxMemory: 512 << 20, MaxStore: 10_000_000_000},
+				MaxMemory: 512 << 20, MaxStore: 10_000_000_000,
+				Sync: SyncPolicyInterval, SyncInterval: Duration(200 * time.Millisecond)},
 			ConnectTimeout: Duration(3 * time.Second),
 		},
 		Store:  Store{Driver: "postgres", DSN: "postgres://tollgate:s3cret@db:5432/tollgate?sslmode=disable", MaxOpenConns: 20, Migrate: false},
 		Rating: Rating{PlansDir: "/etc/tollgate/plans", ReloadInterval: Duration(5 * time.Minute)},
+		Balance: Balance{Partitions: 64, NodeID: "chf-1", LeaseTTL: Duration(3 * time.Second), MaxBatch: 512,
+			SnapshotEvery: 5000, IdempotencyWindow: Duration(time.Hour), IdempotencyMaxKeys: 200000},
 	}
 	if c != want {
 		t.Errorf("Parse:\n got %+v\nwant %+v", c, want)
@@ -266,6 +279,7 @@ func TestApplyEnv(t *testing.T) {
 		"TOLLGATE_LOG_LEVEL":             "debug",
 		"TOLLGATE_LOG_FORMAT":            "json",
 		"TOLLGATE_NATS_URL":              "nats://n1:4222",
+		"TOLLGATE_NATS_SYNC":             "interval",
 		"TOLLGATE_STORE_DRIVER":          "postgres",
 		"TOLLGATE_STORE_DSN":             "host=db password=x",
 		"TOLLGATE_STORE_MIGRATE":         "false",
@@ -287,6 +301,7 @@ func TestApplyEnv(t *testing.T) {
 	want.Log = Log{Level: "debug", Format: "json"}
 	want.NATS.URL = "nats://n1:4222"
 	want.NATS.Embedded.Listen = "127.0.0.1:4" // from the file: no env var set
+	want.NATS.Embedded.Sync = SyncPolicyInterval
 	want.Store = Store{Driver: "postgres", DSN: "host=db password=x", Migrate: false}
 	want.Rating = Rating{PlansDir: "/plans", ReloadInterval: Duration(time.Minute)}
 	if c != want {
@@ -338,7 +353,7 @@ func TestSettingsComplete(t *testing.T) {
 		}
 	}
 	for _, env := range []string{"TOLLGATE_DATA_DIR", "TOLLGATE_HTTP_ADDR", "TOLLGATE_SBI_ADDR", "TOLLGATE_LOG_LEVEL",
-		"TOLLGATE_LOG_FORMAT", "TOLLGATE_NATS_URL", "TOLLGATE_NATS_LISTEN", "TOLLGATE_STORE_DRIVER",
+		"TOLLGATE_LOG_FORMAT", "TOLLGATE_NATS_URL", "TOLLGATE_NATS_LISTEN", "TOLLGATE_NATS_SYNC", "TOLLGATE_STORE_DRIVER",
 		"TOLLGATE_STORE_DSN", "TOLLGATE_PLANS_DIR"} {
 		if !seenEnv[env] {
 			t.Errorf("missing environment variable %s", env)
@@ -352,6 +367,7 @@ func sectionType(parent, key string) string {
 		"config.Config.log": "config.Log", "config.Config.http": "config.HTTP", "config.Config.sbi": "config.SBI",
 		"config.Config.nats": "config.NATS", "config.NATS.embedded": "config.EmbeddedNATS",
 		"config.Config.store": "config.Store", "config.Config.rating": "config.Rating",
+		"config.Config.balance": "config.Balance",
 	}[parent+"."+key]
 }
 
@@ -382,6 +398,17 @@ func TestValidate(t *testing.T) {
 		{"nats url list ok", func(c *Config) { c.NATS.URL = "nats://a:4222, tls://b:4222,c:4222" }, nil},
 		{"nats url bad scheme", func(c *Config) { c.NATS.URL = "http://a:4222" },
 			[]string{`nats.url: unsupported scheme "http"`}},
+		{"sync interval ok", func(c *Config) {
+			c.NATS.Embedded.Sync = SyncPolicyInterval
+			c.NATS.Embedded.SyncInterval = Duration(100 * time.Millisecond)
+		}, nil},
+		{"sync interval zero", func(c *Config) {
+			c.NATS.Embedded.Sync = SyncPolicyInterval
+			c.NATS.Embedded.SyncInterval = 0
+		}, []string{`nats.embedded.sync_interval: must be positive with sync: interval; got 0s`}},
+		{"sync always ignores interval", func(c *Config) { c.NATS.Embedded.SyncInterval = 0 }, nil},
+		{"sync unknown", func(c *Config) { c.NATS.Embedded.Sync = "never" },
+			[]string{`nats.embedded.sync: must be always or interval; got "never"`}},
 		{"postgres without dsn", func(c *Config) { c.Store.Driver = "postgres" },
 			[]string{`store.dsn: required when store.driver is postgres`}},
 		{"postgres kv dsn ok", func(c *Config) { c.Store.Driver = "postgres"; c.Store.DSN = "host=db user=x" }, nil},
@@ -398,6 +425,7 @@ func TestValidate(t *testing.T) {
 			c.HTTP.ShutdownTimeout = 0
 			c.NATS.Embedded.ServerName = "my node"
 			c.NATS.Embedded.MaxStore = -1
+			c.NATS.Embedded.SyncInterval = Duration(-time.Second)
 			c.NATS.ConnectTimeout = 0
 			c.Store.Driver = "mysql"
 			c.Store.MaxOpenConns = -2
@@ -411,6 +439,7 @@ func TestValidate(t *testing.T) {
 			`http.shutdown_timeout: must be positive; got 0s`,
 			`nats.embedded.server_name: must not contain whitespace`,
 			`nats.embedded.max_store: must not be negative`,
+			`nats.embedded.sync_interval: must not be negative; got -1s`,
 			`nats.connect_timeout: must be positive`,
 			`store.driver: must be sqlite or postgres; got "mysql"`,
 			`store.max_open_conns: must not be negative`,

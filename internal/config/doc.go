@@ -39,6 +39,8 @@
 //	    server_name: tollgate
 //	    max_memory: 0      # bytes or "512MiB"; 0 = NATS default
 //	    max_store: 0
+//	    sync: always       # always | interval: fsync policy (docs/operations.md)
+//	    sync_interval: 1s  # fsync period with sync: interval
 //	  connect_timeout: 10s
 //	store:                 # records, DESIGN §3
 //	  driver: sqlite       # sqlite | postgres (inferred from a postgres:// DSN)

@@ -54,6 +54,10 @@ var settings = []Setting{
 	{Key: "nats.embedded.listen", Env: "TOLLGATE_NATS_LISTEN", Flag: "nats-listen", Arg: "ADDR",
 		Usage: "host:port for the embedded NATS server; empty opens no port",
 		set:   str(func(c *Config) *string { return &c.NATS.Embedded.Listen })},
+	{Key: "nats.embedded.sync", Env: "TOLLGATE_NATS_SYNC", Flag: "nats-sync", Arg: "POLICY",
+		Usage: "embedded JetStream fsync policy: always (every write; survives power loss), " +
+			"interval (every nats.embedded.sync_interval; survives a process crash)",
+		set: str(func(c *Config) *string { return &c.NATS.Embedded.Sync })},
 	{Key: "store.driver", Env: "TOLLGATE_STORE_DRIVER", Flag: "store-driver", Arg: "DRIVER",
 		Usage: "records store driver: sqlite, postgres",
 		set:   str(func(c *Config) *string { return &c.Store.Driver })},

@@ -107,6 +107,18 @@ func (c *Config) Validate() error {
 	if e.MaxStore < 0 {
 		bad("nats.embedded.max_store", "must not be negative; got %d", e.MaxStore)
 	}
+	switch e.Sync {
+	case SyncPolicyAlways:
+		if e.SyncInterval < 0 {
+			bad("nats.embedded.sync_interval", "must not be negative; got %s", e.SyncInterval)
+		}
+	case SyncPolicyInterval:
+		if e.SyncInterval <= 0 {
+			bad("nats.embedded.sync_interval", "must be positive with sync: interval; got %s", e.SyncInterval)
+		}
+	default:
+		bad("nats.embedded.sync", "must be always or interval; got %q", e.Sync)
+	}
 	if c.NATS.ConnectTimeout <= 0 {
 		bad("nats.connect_timeout", "must be positive; got %s", c.NATS.ConnectTimeout)
 	}
@@ -141,6 +153,26 @@ func (c *Config) Validate() error {
 		bad("rating.reload_interval", "must be 0 or at least 1s; got %s", ri)
 	case ri > 0 && c.Rating.PlansDir == "":
 		bad("rating.reload_interval", "set, but rating.plans_dir is empty")
+	}
+
+	b := c.Balance
+	if b.Partitions < 1 || b.Partitions > 4096 {
+		bad("balance.partitions", "must be from 1 to 4096; got %d", b.Partitions)
+	}
+	if b.LeaseTTL < Duration(time.Second) {
+		bad("balance.lease_ttl", "must be at least 1s; got %s", b.LeaseTTL)
+	}
+	if b.MaxBatch < 1 || b.MaxBatch > 65536 {
+		bad("balance.max_batch", "must be from 1 to 65536; got %d", b.MaxBatch)
+	}
+	if b.SnapshotEvery < 1 {
+		bad("balance.snapshot_every", "must be at least 1; got %d", b.SnapshotEvery)
+	}
+	if b.IdempotencyWindow < Duration(time.Minute) {
+		bad("balance.idempotency_window", "must be at least 1m; got %s", b.IdempotencyWindow)
+	}
+	if b.IdempotencyMaxKeys < 1024 {
+		bad("balance.idempotency_max_keys", "must be at least 1024; got %d", b.IdempotencyMaxKeys)
 	}
 
 	return errors.Join(errs...)

@@ -15,7 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tollgate-billing/tollgate/internal/api"
+	"github.com/tollgate-billing/tollgate/internal/balance"
+	"github.com/tollgate-billing/tollgate/internal/balance/journal"
+	"github.com/tollgate-billing/tollgate/internal/balance/ledger"
 	"github.com/tollgate-billing/tollgate/internal/catalog"
+	"github.com/tollgate-billing/tollgate/internal/clusterstate"
 	"github.com/tollgate-billing/tollgate/internal/config"
 	"github.com/tollgate-billing/tollgate/internal/rating"
 	"github.com/tollgate-billing/tollgate/internal/server"
@@ -25,23 +29,29 @@ import (
 // Node holds the parts of a running node. Fields are set by the subsystems'
 // Start methods and are nil before.
 type Node struct {
-	cfg config.Config
-	log *slog.Logger
-	now func() time.Time
+	cfg     config.Config
+	log     *slog.Logger
+	reg     prometheus.Registerer
+	now     func() time.Time
+	cluster func() *clusterstate.Conn
 
-	store   atomic.Pointer[store.Store]
-	engine  *rating.Engine
-	catalog atomic.Pointer[catalog.Catalog]
-	api     atomic.Pointer[http.Handler]
+	store     atomic.Pointer[store.Store]
+	journal   atomic.Pointer[journal.Journal]
+	balances  atomic.Pointer[balance.Engine]
+	projector atomic.Pointer[ledger.Projector]
+	engine    *rating.Engine
+	catalog   atomic.Pointer[catalog.Catalog]
+	api       atomic.Pointer[http.Handler]
 
 	reloads *prometheus.CounterVec
 	plans   prometheus.Gauge
 }
 
 // New returns a node for cfg (already resolved and validated). Metrics are
-// registered in reg.
-func New(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) *Node {
-	n := &Node{cfg: cfg, log: logger, now: time.Now, engine: rating.NewEngine(),
+// registered in reg; cluster returns the cluster-state connection once the
+// server has opened it.
+func New(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, cluster func() *clusterstate.Conn) *Node {
+	n := &Node{cfg: cfg, log: logger, reg: reg, cluster: cluster, now: time.Now, engine: rating.NewEngine(),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tollgate_plan_reloads_total", Help: "Tariff plan reloads by result (ok, error).",
 		}, []string{"result"}),
@@ -57,7 +67,7 @@ func New(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) *Nod
 
 // Subsystems returns the node's subsystems in start order.
 func (n *Node) Subsystems() []server.Subsystem {
-	return []server.Subsystem{(*records)(n), (*ratingSub)(n)}
+	return []server.Subsystem{(*records)(n), (*balanceSub)(n), (*ledgerSub)(n), (*ratingSub)(n)}
 }
 
 // Handler serves the admin API once the subsystems have started (the server
@@ -123,8 +133,12 @@ func (r *ratingSub) Start(ctx context.Context) error {
 	}
 	r.plans.Set(float64(len(r.engine.PlanIDs())))
 	r.catalog.Store(cat)
-	h := api.New(api.Config{Accounts: st, Subscribers: st, Assignments: st, Plans: st, Catalog: (*reporting)(r),
-		Rater: r.engine, Logger: r.log}).Handler()
+	cfg := api.Config{Accounts: st, Subscribers: st, Assignments: st, Plans: st, Catalog: (*reporting)(r),
+		Rater: r.engine, Ledger: st, Logger: r.log}
+	if e := r.balances.Load(); e != nil {
+		cfg.Balances = e
+	}
+	h := api.New(cfg).Handler()
 	r.api.Store(&h)
 	return nil
 }
@@ -213,6 +227,7 @@ var (
 	_ server.Subsystem     = (*records)(nil)
 	_ server.HealthChecker = (*records)(nil)
 	_ server.Runner        = (*ratingSub)(nil)
+	_ server.Runner        = (*ledgerSub)(nil)
 	_ server.Reloader      = (*ratingSub)(nil)
 	_ api.PlanCatalog      = (*reporting)(nil)
 )

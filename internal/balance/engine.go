@@ -1,0 +1,692 @@
+package balance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tollgate-billing/tollgate/internal/balance/journal"
+)
+
+// Journal is what the engine needs from the partition journals (package
+// balance/journal implements it on NATS JetStream).
+type Journal interface {
+	Append(ctx context.Context, part int, expectLastSeq uint64, data []byte) (uint64, error)
+	Replay(ctx context.Context, part int, afterSeq uint64, fn func(seq uint64, data []byte) error) (uint64, error)
+	Truncate(ctx context.Context, part int, uptoSeq uint64) error
+	SaveSnapshot(ctx context.Context, part int, seq uint64, data []byte) error
+	LoadSnapshot(ctx context.Context, part int) (uint64, []byte, bool, error)
+	Acquire(ctx context.Context, part int, owner string, now time.Time) (journal.Lease, error)
+	Renew(ctx context.Context, l journal.Lease, now time.Time) (journal.Lease, error)
+	Release(ctx context.Context, l journal.Lease) error
+	Current(ctx context.Context, part int) (journal.Lease, bool, error)
+}
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	// Partitions is the number of partitions accounts are hashed into. It
+	// is part of the data layout: every node of a cluster must use the same
+	// value, and it cannot change once data exists. Default 32.
+	Partitions int
+	// NodeID names this node as a lease owner; it must be stable across
+	// restarts of the same node (so a restarted node takes its partitions
+	// back at once) and unique in the cluster.
+	NodeID  string
+	Journal Journal
+	// LeaseTTL is how long a lease lasts without renewal (renewed every
+	// TTL/3); default 5s. A partition of a dead node moves after it.
+	LeaseTTL time.Duration
+	// MaxBatch bounds the ops of one group commit; default 1024.
+	MaxBatch int
+	// SnapshotEvery takes a partition snapshot after this many journal
+	// records since the last one (default 2000), bounding recovery.
+	SnapshotEvery int
+	// SweepInterval is how often expired reservations are released
+	// (default 250ms).
+	SweepInterval time.Duration
+	State         Options
+	Now           func() time.Time
+	Logger        *slog.Logger
+	Registerer    prometheus.Registerer
+}
+
+func (c *EngineConfig) defaults() {
+	if c.Partitions <= 0 {
+		c.Partitions = 32
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 5 * time.Second
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 1024
+	}
+	if c.SnapshotEvery <= 0 {
+		c.SnapshotEvery = 2000
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 250 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Engine is the balance engine of one node: it owns some (in one-node mode
+// all) partitions, each served by one goroutine that validates operations
+// against the in-memory State, group-commits them to the partition's
+// journal, and only then answers (DESIGN §2.3).
+//
+// Lock order: Engine.mu, then nothing (partition state is only touched by
+// its goroutine).
+type Engine struct {
+	cfg EngineConfig
+	log *slog.Logger
+	m   *metrics
+
+	mu    sync.Mutex
+	parts []*partition
+	wg    sync.WaitGroup
+	stop  context.CancelFunc
+	ctx   context.Context
+}
+
+// PartitionOf returns the partition of an account: FNV-1a of its id modulo n.
+func PartitionOf(account string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(account))
+	return int(h.Sum32() % uint32(n))
+}
+
+// NewEngine returns an engine; Start acquires and recovers its partitions.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	cfg.defaults()
+	if cfg.Journal == nil {
+		return nil, errors.New("balance: engine needs a journal")
+	}
+	if cfg.NodeID == "" {
+		return nil, errors.New("balance: engine needs a node id")
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "balance"), m: newMetrics(cfg.Registerer)}
+	e.parts = make([]*partition, cfg.Partitions)
+	for i := range e.parts {
+		e.parts[i] = &partition{id: i, e: e}
+	}
+	return e, nil
+}
+
+// Start takes every partition it can get a lease for, recovers it from its
+// snapshot and journal, and starts serving. Partitions held by other nodes
+// are retried in the background and taken over when their lease expires.
+func (e *Engine) Start(ctx context.Context) error {
+	rctx, stop := context.WithCancel(context.Background())
+	e.ctx, e.stop = rctx, stop
+	var errs []error
+	for _, p := range e.parts {
+		if err := p.takeOver(ctx); err != nil && !errors.Is(err, journal.ErrLeaseHeld) {
+			errs = append(errs, fmt.Errorf("partition %d: %w", p.id, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		e.Stop(ctx)
+		return err
+	}
+	e.wg.Add(1)
+	go e.leaseLoop(rctx)
+	e.log.Info("balance engine started", "node", e.cfg.NodeID, "partitions", len(e.parts), "owned", e.Owned())
+	return nil
+}
+
+// Stop stops every partition goroutine after its in-flight batch, snapshots
+// the owned partitions and releases their leases so another node can take
+// them at once.
+func (e *Engine) Stop(ctx context.Context) error {
+	return e.halt(ctx, true)
+}
+
+// halt stops serving; with release false the leases are left to expire, as
+// when a node dies (used by tests of failover).
+func (e *Engine) halt(ctx context.Context, release bool) error {
+	if e.stop != nil {
+		e.stop()
+	}
+	e.wg.Wait()
+	var errs []error
+	for _, p := range e.parts {
+		if p.run.Swap(nil) == nil {
+			continue
+		}
+		if release {
+			if err := p.snapshot(ctx); err != nil {
+				errs = append(errs, err)
+			}
+			if err := e.cfg.Journal.Release(ctx, p.currentLease()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		p.state = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Owned returns the number of partitions this node serves.
+func (e *Engine) Owned() int {
+	n := 0
+	for _, p := range e.parts {
+		if p.owned() {
+			n++
+		}
+	}
+	return n
+}
+
+// Do applies one operation: validated, journaled (group commit) and only
+// then answered. A context that ends while waiting returns its error; the
+// op may still have been applied, and retrying with the same Key returns
+// its result (idempotency).
+func (e *Engine) Do(ctx context.Context, op *Op) (Result, error) {
+	if op.Account == "" || op.Key == "" {
+		return Result{}, fmt.Errorf("%w: account and key are required", ErrInvalid)
+	}
+	p := e.parts[PartitionOf(op.Account, len(e.parts))]
+	r := getRequest()
+	r.op = *op
+	r.op.Time = 0
+	if err := p.submit(ctx, r); err != nil {
+		return Result{}, err
+	}
+	res, err := r.res, r.err
+	putRequest(r)
+	e.m.ops.WithLabelValues(op.Kind.String(), resultLabel(err)).Inc()
+	return res, err
+}
+
+// Account returns the current view of an account: balances, buckets and
+// open reservations, as of the last committed batch.
+func (e *Engine) Account(ctx context.Context, id string) (AccountView, error) {
+	p := e.parts[PartitionOf(id, len(e.parts))]
+	r := getRequest()
+	r.read = id
+	if err := p.submit(ctx, r); err != nil {
+		return AccountView{}, err
+	}
+	v, err := r.view, r.err
+	putRequest(r)
+	return v, err
+}
+
+func resultLabel(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrInsufficientFunds):
+		return "insufficient_funds"
+	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrFenced), errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	}
+	return "rejected"
+}
+
+// leaseLoop renews owned leases and tries to take over the others.
+func (e *Engine) leaseLoop(ctx context.Context) {
+	defer e.wg.Done()
+	t := time.NewTicker(e.cfg.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range e.parts {
+			if ctx.Err() != nil {
+				return
+			}
+			if p.owned() {
+				held := p.currentLease()
+				l, err := e.cfg.Journal.Renew(ctx, held, e.cfg.Now())
+				if errors.Is(err, journal.ErrLeaseLost) {
+					// A renewal whose answer was lost (a timeout) may have
+					// been written: if the lease is still ours in the same
+					// epoch, adopt it.
+					if cur, ok, cerr := e.cfg.Journal.Current(ctx, p.id); cerr == nil && ok &&
+						cur.Owner == held.Owner && cur.Epoch == held.Epoch {
+						l, err = e.cfg.Journal.Renew(ctx, cur, e.cfg.Now())
+					}
+				}
+				if err != nil {
+					if errors.Is(err, journal.ErrLeaseLost) {
+						e.log.Warn("partition lease lost", "partition", p.id)
+						p.lose()
+					} else {
+						e.log.Warn("partition lease renewal failed", "partition", p.id, "err", err)
+					}
+					continue
+				}
+				p.setLease(l)
+				continue
+			}
+			if err := p.takeOver(ctx); err == nil {
+				e.log.Info("partition taken over", "partition", p.id, "epoch", p.currentLease().Epoch)
+			} else if !errors.Is(err, journal.ErrLeaseHeld) && ctx.Err() == nil {
+				e.log.Warn("partition takeover failed", "partition", p.id, "err", err)
+			}
+		}
+		e.m.owned.Set(float64(e.Owned()))
+	}
+}
+
+// request is one op or read handed to a partition goroutine.
+type request struct {
+	op   Op
+	read string // account id of a read; then op is unused
+	res  Result
+	view AccountView
+	err  error
+	done chan struct{}
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+func getRequest() *request { return requestPool.Get().(*request) }
+
+func putRequest(r *request) {
+	done := r.done
+	*r = request{done: done}
+	requestPool.Put(r)
+}
+
+// partition is one partition of the engine; this node serves it while
+// run is non-nil.
+type partition struct {
+	id  int
+	e   *Engine
+	run atomic.Pointer[runHandle]
+
+	leaseMu sync.Mutex
+	lease   journal.Lease
+
+	// Owned by the partition goroutine while it runs (and by takeOver
+	// before it starts, and by halt after it stopped).
+	state     *State
+	lastSeq   uint64
+	sinceSnap int
+	batch     Batch
+	buf       []byte
+	pending   []*request
+	reads     []*request
+	expireOps []Op
+}
+
+// runHandle is one period of serving a partition: its request queue and
+// goroutine.
+type runHandle struct {
+	reqs    chan *request
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+func (p *partition) owned() bool { return p.run.Load() != nil }
+
+func (p *partition) setLease(l journal.Lease) {
+	p.leaseMu.Lock()
+	p.lease = l
+	p.leaseMu.Unlock()
+}
+
+func (p *partition) currentLease() journal.Lease {
+	p.leaseMu.Lock()
+	defer p.leaseMu.Unlock()
+	return p.lease
+}
+
+// submit hands r to the partition goroutine and waits for the answer.
+// On error r may still be referenced by the goroutine and must not be
+// reused.
+func (p *partition) submit(ctx context.Context, r *request) error {
+	h := p.run.Load()
+	if h == nil {
+		return fmt.Errorf("%w (partition %d)", ErrNotOwner, p.id)
+	}
+	select {
+	case h.reqs <- r:
+	case <-h.stopped:
+		return fmt.Errorf("%w (partition %d stopped)", ErrUnavailable, p.id)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-h.stopped:
+		select {
+		case <-r.done:
+			return nil
+		default:
+			return fmt.Errorf("%w (partition %d stopped)", ErrUnavailable, p.id)
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// takeOver acquires the lease, rebuilds the state from the latest snapshot
+// and the journal tail, fences older owners with an epoch record, and
+// starts the partition goroutine.
+func (p *partition) takeOver(ctx context.Context) error {
+	e := p.e
+	start := time.Now()
+	l, err := e.cfg.Journal.Acquire(ctx, p.id, e.cfg.NodeID, e.cfg.Now())
+	if err != nil {
+		return err
+	}
+	p.setLease(l)
+	if err := p.recover(ctx); err != nil {
+		_ = e.cfg.Journal.Release(ctx, l)
+		return err
+	}
+	pctx, cancel := context.WithCancel(e.ctx)
+	h := &runHandle{reqs: make(chan *request, 4*e.cfg.MaxBatch), cancel: cancel, stopped: make(chan struct{})}
+	p.run.Store(h)
+	e.wg.Add(1)
+	go p.serve(pctx, h)
+	e.m.recovery.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// recover loads the snapshot, replays the journal after it, and appends the
+// epoch record that fences any older owner (retrying when an old owner's
+// append slipped in meanwhile).
+func (p *partition) recover(ctx context.Context) error {
+	e := p.e
+	seq, data, ok, err := e.cfg.Journal.LoadSnapshot(ctx, p.id)
+	if err != nil {
+		return fmt.Errorf("load snapshot: %w", err)
+	}
+	var st *State
+	if ok {
+		if st, err = LoadSnapshot(data, e.cfg.State); err != nil {
+			return fmt.Errorf("snapshot at seq %d: %w", seq, err)
+		}
+		st.Seq = seq
+	} else {
+		st = NewState(p.id, e.cfg.State)
+	}
+	for attempt := 0; ; attempt++ {
+		if err := p.replay(ctx, st); err != nil {
+			return err
+		}
+		marker := Batch{Partition: p.id, Epoch: p.currentLease().Epoch}
+		mseq, err := e.cfg.Journal.Append(ctx, p.id, st.Seq, AppendBatch(nil, &marker))
+		if errors.Is(err, journal.ErrWrongLastSeq) && attempt < 10 {
+			continue // an old owner appended after our replay: replay again
+		}
+		if err != nil {
+			return fmt.Errorf("epoch record: %w", err)
+		}
+		st.Seq = mseq
+		break
+	}
+	p.state, p.lastSeq, p.sinceSnap = st, st.Seq, 0
+	return nil
+}
+
+// replay applies every journal record after st.Seq.
+func (p *partition) replay(ctx context.Context, st *State) error {
+	var b Batch
+	var entries []Entry
+	_, err := p.e.cfg.Journal.Replay(ctx, p.id, st.Seq, func(seq uint64, data []byte) error {
+		if err := DecodeBatch(data, &b); err != nil {
+			return fmt.Errorf("journal record %d: %w", seq, err)
+		}
+		for i := range b.Ops {
+			var err error
+			if _, entries, err = st.Apply(&b.Ops[i], entries[:0]); err != nil {
+				return fmt.Errorf("journal record %d op %d (%s %s): replay diverged: %w", seq, i, b.Ops[i].Kind, b.Ops[i].Key, err)
+			}
+		}
+		st.Seq = seq
+		return nil
+	})
+	return err
+}
+
+// lose stops serving the partition after its lease was lost.
+func (p *partition) lose() {
+	if h := p.run.Swap(nil); h != nil {
+		h.cancel()
+		<-h.stopped
+		p.state = nil
+	}
+}
+
+// snapshot saves the partition state and truncates the journal below it.
+// It runs in the partition goroutine, or after it stopped.
+func (p *partition) snapshot(ctx context.Context) error {
+	st := p.state
+	if st == nil {
+		return nil
+	}
+	start := time.Now()
+	data := st.AppendSnapshot(nil)
+	if err := p.e.cfg.Journal.SaveSnapshot(ctx, p.id, st.Seq, data); err != nil {
+		return fmt.Errorf("partition %d snapshot: %w", p.id, err)
+	}
+	if err := p.e.cfg.Journal.Truncate(ctx, p.id, st.Seq); err != nil {
+		return fmt.Errorf("partition %d truncate: %w", p.id, err)
+	}
+	p.sinceSnap = 0
+	p.e.m.snapshot.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// serve is the partition goroutine: collect a batch of requests, apply
+// them to the state, append them as one journal record, answer.
+func (p *partition) serve(ctx context.Context, h *runHandle) {
+	e := p.e
+	defer e.wg.Done()
+	defer close(h.stopped)
+	sweep := time.NewTicker(e.cfg.SweepInterval)
+	defer sweep.Stop()
+	for {
+		var first *request
+		select {
+		case <-ctx.Done():
+			p.failQueued(h, ErrUnavailable)
+			return
+		case first = <-h.reqs:
+		case <-sweep.C:
+			p.sweep(ctx)
+			continue
+		}
+		p.pending, p.reads = p.pending[:0], p.reads[:0]
+		p.batch.Ops, p.batch.Entries = p.batch.Ops[:0], p.batch.Entries[:0]
+		p.accept(first)
+	drain:
+		for len(p.batch.Ops) < e.cfg.MaxBatch {
+			select {
+			case r := <-h.reqs:
+				p.accept(r)
+			default:
+				break drain
+			}
+		}
+		if !p.commit(ctx) {
+			p.failQueued(h, ErrUnavailable)
+			return
+		}
+	}
+}
+
+// accept applies one request to the state (tentatively: it answers only
+// after the batch is durable).
+func (p *partition) accept(r *request) {
+	if r.read != "" {
+		p.reads = append(p.reads, r)
+		return
+	}
+	r.op.Time = p.e.cfg.Now().UnixNano()
+	n := len(p.batch.Entries)
+	res, entries, err := p.state.Apply(&r.op, p.batch.Entries)
+	p.batch.Entries = entries
+	if err != nil {
+		p.batch.Entries = p.batch.Entries[:n]
+		r.err = err
+		r.done <- struct{}{}
+		return
+	}
+	r.res = res
+	if !res.Replayed {
+		p.batch.Ops = append(p.batch.Ops, r.op)
+	}
+	p.pending = append(p.pending, r)
+}
+
+// commit appends the batch and answers; it reports false when the
+// partition must stop (fenced or unrecoverable).
+func (p *partition) commit(ctx context.Context) bool {
+	e := p.e
+	ok := true
+	if len(p.batch.Ops) > 0 {
+		p.batch.Partition, p.batch.Epoch = p.id, p.currentLease().Epoch
+		p.buf = AppendBatch(p.buf[:0], &p.batch)
+		start := time.Now()
+		seq, err := e.cfg.Journal.Append(ctx, p.id, p.lastSeq, p.buf)
+		e.m.append.Observe(time.Since(start).Seconds())
+		e.m.batch.Observe(float64(len(p.batch.Ops)))
+		if err != nil {
+			// The state ran ahead of the journal: answer failure and
+			// rebuild from the journal (or stop if fenced).
+			fail := fmt.Errorf("%w: journal append: %v", ErrUnavailable, err)
+			if errors.Is(err, journal.ErrWrongLastSeq) {
+				fail = fmt.Errorf("%w (partition %d)", ErrFenced, p.id)
+			}
+			for _, r := range p.pending {
+				r.res, r.err = Result{}, fail
+			}
+			ok = p.rebuild(ctx, err)
+		} else {
+			p.lastSeq, p.state.Seq = seq, seq
+			p.sinceSnap++
+		}
+	}
+	for _, r := range p.pending {
+		r.done <- struct{}{}
+	}
+	for _, r := range p.reads {
+		if ok {
+			v, found := p.state.AccountView(r.read)
+			if !found {
+				r.err = fmt.Errorf("%w %q", ErrUnknownAccount, r.read)
+			}
+			r.view = v
+		} else {
+			r.err = ErrUnavailable
+		}
+		r.done <- struct{}{}
+	}
+	if ok && p.sinceSnap >= e.cfg.SnapshotEvery {
+		if err := p.snapshot(ctx); err != nil {
+			e.log.Warn("snapshot failed", "partition", p.id, "err", err)
+		}
+	}
+	return ok
+}
+
+// rebuild recovers the partition after a failed append. When the append was
+// fenced, another node owns the partition: stop serving it.
+func (p *partition) rebuild(ctx context.Context, cause error) bool {
+	e := p.e
+	if errors.Is(cause, journal.ErrWrongLastSeq) {
+		e.log.Warn("partition fenced by a newer owner; stopping it", "partition", p.id)
+		p.run.Store(nil)
+		return false
+	}
+	for delay := 50 * time.Millisecond; ctx.Err() == nil; delay = min(2*delay, 2*time.Second) {
+		if err := p.recover(ctx); err == nil {
+			return true
+		} else {
+			e.log.Error("partition rebuild failed; retrying", "partition", p.id, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+	}
+	return false
+}
+
+// sweep journals the release of expired reservations.
+func (p *partition) sweep(ctx context.Context) {
+	now := p.e.cfg.Now().UnixNano()
+	p.expireOps = p.state.Due(now, p.expireOps[:0], p.e.cfg.MaxBatch)
+	if len(p.expireOps) == 0 {
+		return
+	}
+	p.pending, p.reads = p.pending[:0], p.reads[:0]
+	p.batch.Ops, p.batch.Entries = p.batch.Ops[:0], p.batch.Entries[:0]
+	for i := range p.expireOps {
+		op := p.expireOps[i]
+		n := len(p.batch.Entries)
+		_, entries, err := p.state.Apply(&op, p.batch.Entries)
+		if err != nil {
+			p.batch.Entries = p.batch.Entries[:n]
+			continue
+		}
+		p.batch.Entries = entries
+		p.batch.Ops = append(p.batch.Ops, op)
+	}
+	p.commit(ctx)
+}
+
+// failQueued answers every queued request with err (at shutdown).
+func (p *partition) failQueued(h *runHandle, err error) {
+	for {
+		select {
+		case r := <-h.reqs:
+			r.err = err
+			r.done <- struct{}{}
+		default:
+			return
+		}
+	}
+}
+
+type metrics struct {
+	ops      *prometheus.CounterVec
+	batch    prometheus.Histogram
+	append   prometheus.Histogram
+	snapshot prometheus.Histogram
+	recovery prometheus.Histogram
+	owned    prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		ops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_balance_ops_total",
+			Help: "Balance operations by kind and result."}, []string{"kind", "result"}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_append_batch_ops",
+			Help: "Operations per journal append (group commit size).", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		append: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_append_seconds",
+			Help: "Latency of one journal append.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}),
+		snapshot: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_snapshot_seconds",
+			Help: "Time to save a partition snapshot.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		recovery: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_recovery_seconds",
+			Help: "Time to take over and recover a partition.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		owned: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tollgate_balance_partitions_owned",
+			Help: "Partitions this node serves."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.ops, m.batch, m.append, m.snapshot, m.recovery, m.owned)
+	}
+	return m
+}

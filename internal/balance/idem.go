@@ -1,0 +1,346 @@
+package balance
+
+import (
+	"fmt"
+
+	"github.com/tollgate-billing/tollgate/internal/money"
+)
+
+// idemRec is one remembered idempotency key: the content hash of the op
+// that used it, when, and the result it got, packed (144 bytes rather than
+// the 208 of a Result and the rest: a full table holds a million).
+type idemRec struct {
+	key         string
+	account     string
+	reservation string
+	kh          uint64 // keyHash(key)
+	hash        uint64 // contentHash of the op
+	time        int64  // the op's time, also Result.Time
+	coef        [5]int64
+	units       [3]uint64
+	scale       [5]uint8
+	kind        Kind
+	// superseded: the key has a newer record (so popping this one must
+	// not remove the key from the index).
+	superseded bool
+}
+
+func (rec *idemRec) setResult(r *Result) {
+	rec.account, rec.reservation, rec.kind = r.Account, r.Reservation, r.Kind
+	for i, d := range [5]money.Decimal{r.GrantedAmount, r.DebitedAmount, r.ReleasedAmount, r.Balance, r.Available} {
+		rec.coef[i], rec.scale[i] = d.Coef(), d.Scale()
+	}
+	rec.units = [3]uint64{r.GrantedUnits, r.DebitedUnits, r.ReleasedUnits}
+}
+
+// result returns the stored Result (Replayed false).
+func (rec *idemRec) result() Result {
+	var d [5]money.Decimal
+	for i := range d {
+		d[i], _ = money.New(rec.coef[i], rec.scale[i]) // scales come from valid decimals
+	}
+	return Result{Kind: rec.kind, Account: rec.account, Reservation: rec.reservation,
+		GrantedAmount: d[0], GrantedUnits: rec.units[0], DebitedAmount: d[1], DebitedUnits: rec.units[1],
+		ReleasedAmount: d[2], ReleasedUnits: rec.units[2], Balance: d[3], Available: d[4], Time: rec.time}
+}
+
+// idemTable remembers idempotency keys in insertion order: a ring of
+// records (a FIFO queue, so forgetting the oldest is O(1)) and an index
+// from key to the record's absolute position in the ring. A key used
+// again after it went stale gets a new record; the stale one stays in the
+// ring, marked superseded, until it reaches the front.
+//
+// The index is a flat open-addressing table (linear probing, backward
+// shift deletion) of (64-bit key hash, position) slots at most half full.
+// It holds no pointers, so the garbage collector does not scan it, and a
+// lookup of a new key — the common case — touches one cache line and no
+// key string; a hash match is confirmed against the record's key.
+type idemTable struct {
+	slots []idemSlot // len is a power of two
+	n     int        // used slots
+	ring  []idemRec  // len is a power of two
+	head  uint64     // absolute position of the oldest record
+	tail  uint64     // absolute position after the newest
+}
+
+type idemSlot struct {
+	kh   uint64
+	pos1 uint64 // position + 1; 0 = empty
+}
+
+func (t *idemTable) init(n int) {
+	c := 1024
+	for c < n {
+		c <<= 1
+	}
+	t.ring = make([]idemRec, c)
+	t.slots = make([]idemSlot, 2*c)
+	t.n, t.head, t.tail = 0, 0, 0
+}
+
+func (t *idemTable) len() int { return int(t.tail - t.head) }
+
+func (t *idemTable) at(pos uint64) *idemRec { return &t.ring[pos&uint64(len(t.ring)-1)] }
+
+// stale reports whether a record of time rt is outside the window at now.
+func stale(rt, now, window int64) bool {
+	return rt < now && uint64(now)-uint64(rt) >= uint64(window)
+}
+
+// keyHash is the index hash of an idempotency key.
+func keyHash(key string) uint64 {
+	h := hasher(0x6a09e667f3bcc908)
+	h.str(key)
+	return h.sum()
+}
+
+// find returns the position of key's current record (possibly stale).
+func (t *idemTable) find(key string, kh uint64) (uint64, bool) {
+	mask := uint64(len(t.slots) - 1)
+	for i := kh & mask; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.pos1 == 0 {
+			return 0, false
+		}
+		if sl.kh == kh && t.at(sl.pos1-1).key == key {
+			return sl.pos1 - 1, true
+		}
+	}
+}
+
+func (t *idemTable) insert(kh, pos uint64) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.rehash(2 * len(t.slots))
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := kh & mask
+	for t.slots[i].pos1 != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = idemSlot{kh: kh, pos1: pos + 1}
+	t.n++
+}
+
+func (t *idemTable) rehash(size int) {
+	old := t.slots
+	t.slots = make([]idemSlot, size)
+	mask := uint64(size - 1)
+	for _, sl := range old {
+		if sl.pos1 == 0 {
+			continue
+		}
+		i := sl.kh & mask
+		for t.slots[i].pos1 != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = sl
+	}
+}
+
+// remove deletes the slot of (kh, pos), shifting the slots after it back
+// so that no probe sequence is broken.
+func (t *idemTable) remove(kh, pos uint64) {
+	mask := uint64(len(t.slots) - 1)
+	i := kh & mask
+	for t.slots[i].pos1 != pos+1 {
+		if t.slots[i].pos1 == 0 {
+			return // not indexed (cannot happen)
+		}
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; t.slots[j].pos1 != 0; j = (j + 1) & mask {
+		home := t.slots[j].kh & mask
+		// The slot at j may move to i unless its home lies cyclically
+		// in (i, j].
+		if (i <= j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = idemSlot{}
+	t.n--
+}
+
+// record remembers key → res. old is the position of the key's previous
+// (stale) record when hadOld, as find returned it. It first forgets what
+// op time now makes stale, and the oldest beyond IdemMax.
+func (t *idemTable) record(key string, kh, hash uint64, now int64, res *Result, o Options, old uint64, hadOld bool) {
+	if hadOld {
+		// Mark it before evicting: popping it must not unindex the key.
+		t.at(old).superseded = true
+		t.remove(kh, old)
+	}
+	t.evict(now, o)
+	for t.len() >= o.IdemMax {
+		t.pop()
+	}
+	if t.len() == len(t.ring) {
+		t.grow()
+	}
+	pos := t.tail
+	rec := t.at(pos)
+	*rec = idemRec{key: key, kh: kh, hash: hash, time: now}
+	rec.setResult(res)
+	t.tail++
+	t.insert(kh, pos)
+}
+
+// evict forgets the records at the front that are stale at now.
+func (t *idemTable) evict(now int64, o Options) {
+	for t.head != t.tail && stale(t.at(t.head).time, now, o.IdemWindow) {
+		t.pop()
+	}
+	for t.len() > o.IdemMax {
+		t.pop()
+	}
+}
+
+// pop forgets the oldest record. Its slot in the ring is not cleared (that
+// would cost a write of cold memory per op): it is overwritten when the
+// ring comes round, so at most one ring's worth of forgotten keys and
+// results stays reachable.
+func (t *idemTable) pop() {
+	rec := t.at(t.head)
+	if !rec.superseded {
+		t.remove(rec.kh, t.head)
+	}
+	t.head++
+}
+
+func (t *idemTable) grow() {
+	old := t.ring
+	t.ring = make([]idemRec, 2*len(old))
+	om := uint64(len(old) - 1)
+	for p := t.head; p != t.tail; p++ {
+		*t.at(p) = old[p&om]
+	}
+}
+
+// live calls fn for the records that are the current record of their key
+// and not stale at now, oldest first.
+func (t *idemTable) live(now int64, o Options, fn func(*idemRec)) {
+	for p := t.head; p != t.tail; p++ {
+		rec := t.at(p)
+		if !rec.superseded && !stale(rec.time, now, o.IdemWindow) {
+			fn(rec)
+		}
+	}
+}
+
+func (t *idemTable) check(o Options) error { return t.checkWith(o, keyHash) }
+
+// checkWith is check with the key hash function given (tests force
+// collisions).
+func (t *idemTable) checkWith(o Options, keyHash func(string) uint64) error {
+	if t.len() > len(t.ring) || t.len() > o.IdemMax {
+		return fmt.Errorf("idempotency: %d records, ring %d, max %d", t.len(), len(t.ring), o.IdemMax)
+	}
+	if 2*t.n > len(t.slots) {
+		return fmt.Errorf("idempotency: index %d of %d slots used", t.n, len(t.slots))
+	}
+	used := 0
+	mask := uint64(len(t.slots) - 1)
+	for i, sl := range t.slots {
+		if sl.pos1 == 0 {
+			continue
+		}
+		used++
+		p := sl.pos1 - 1
+		if p < t.head || p >= t.tail {
+			return fmt.Errorf("idempotency: slot %d points at %d outside [%d,%d)", i, p, t.head, t.tail)
+		}
+		rec := t.at(p)
+		if rec.kh != sl.kh || keyHash(rec.key) != sl.kh || rec.superseded {
+			return fmt.Errorf("idempotency: slot %d: record %q does not match or is superseded", i, rec.key)
+		}
+		// Every slot between its home and itself is occupied.
+		for j := sl.kh & mask; j != uint64(i); j = (j + 1) & mask {
+			if t.slots[j].pos1 == 0 {
+				return fmt.Errorf("idempotency: slot %d unreachable from its home %d", i, sl.kh&mask)
+			}
+		}
+		if q, ok := t.find(rec.key, rec.kh); !ok || q != p {
+			return fmt.Errorf("idempotency: key %q not found", rec.key)
+		}
+	}
+	live := 0
+	for p := t.head; p != t.tail; p++ {
+		if !t.at(p).superseded {
+			live++
+		}
+	}
+	if used != t.n || live != t.n {
+		return fmt.Errorf("idempotency: %d slots used, %d counted, %d current records", used, t.n, live)
+	}
+	return nil
+}
+
+// The content hash of an op: every field but Time, each string length
+// prefixed, words mixed with an invertible multiply-xorshift step and a
+// final avalanche. It is stable across processes and versions (it is
+// stored in snapshots), so never change it without bumping the snapshot
+// version.
+const (
+	hashSeed = 0x2d358dccaa6c78a5
+	hashMul  = 0x9e3779b97f4a7c15
+)
+
+type hasher uint64
+
+func (h *hasher) word(v uint64) {
+	x := (uint64(*h) ^ v) * hashMul
+	*h = hasher(x ^ x>>29)
+}
+
+func (h *hasher) str(s string) {
+	h.word(uint64(len(s)))
+	for len(s) >= 8 {
+		h.word(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+		s = s[8:]
+	}
+	if len(s) > 0 {
+		var v uint64
+		for i := 0; i < len(s); i++ {
+			v |= uint64(s[i]) << (8 * i)
+		}
+		h.word(v)
+	}
+}
+
+func (h *hasher) sum() uint64 {
+	x := uint64(*h)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// contentHash hashes op without Time (the engine sets Time on each
+// attempt, so a retry differs only there).
+func contentHash(op *Op) uint64 {
+	h := hasher(hashSeed)
+	flags := uint64(op.Kind) | uint64(op.Unit)<<8 | uint64(op.AccountType)<<16 | uint64(op.Status)<<24 |
+		uint64(op.Amount.Scale())<<32 | uint64(op.CreditLimit.Scale())<<40 | uint64(op.Bucket.Unit)<<48
+	if op.Partial {
+		flags |= 1 << 56
+	}
+	h.word(flags)
+	h.str(op.Key)
+	h.str(op.Account)
+	h.str(op.Reservation)
+	h.word(uint64(op.Amount.Coef()))
+	h.word(op.Units)
+	h.word(uint64(op.Expires))
+	h.str(op.Reason)
+	h.str(op.Currency)
+	h.word(uint64(op.CreditLimit.Coef()))
+	h.str(op.Bucket.ID)
+	h.word(op.Bucket.Units)
+	h.word(uint64(op.Bucket.ValidFrom))
+	h.word(uint64(op.Bucket.ValidUntil))
+	h.word(uint64(uint32(op.Bucket.Priority)))
+	return h.sum()
+}

@@ -1,0 +1,228 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Record is one journal record as [Journal.Consume] delivers it.
+type Record struct {
+	Seq       uint64    // stream sequence: unique and increasing across all partitions
+	Partition int       // -1 if the subject is not <prefix>.<partition>
+	Time      time.Time // when JetStream stored it
+	Data      []byte
+}
+
+// Consume settings.
+const (
+	consumeBatch = 1000
+	// consumeAckWait: a record delivered but not acknowledged for this long
+	// is delivered again. Consume keeps its batch in progress while fn
+	// retries, so it only matters when the consuming process died.
+	consumeAckWait = time.Minute
+	// consumeIdleWait bounds one wait for new records, and so how long
+	// Consume takes to notice that ctx is done.
+	consumeIdleWait   = 5 * time.Second
+	consumeBackoffMin = 100 * time.Millisecond
+	consumeBackoffMax = 10 * time.Second
+)
+
+// Consume runs a durable consumer named durable over every partition's
+// records, in stream order, until ctx is done (then it returns nil). fn gets
+// the records in batches of at most 1000 (whatever is available, never
+// waiting to fill a batch); when it returns nil the whole batch is
+// acknowledged, and the next Consume with the same durable continues after
+// it. When fn returns an error the same batch is offered again after a
+// backoff (100ms doubling to 10s), for as long as it takes: later records
+// are not delivered meanwhile.
+//
+// Delivery is at least once: after a crash, records fn handled but whose
+// acknowledgement was lost are delivered again, so fn must be idempotent per
+// Record.Seq. Run one Consume per durable at a time (under a lease, say):
+// two would share the records between them.
+//
+// When the previous Consume of durable died with a batch unacknowledged,
+// Consume resets the consumer to its acknowledgement floor so that the
+// batch is delivered again in order. That needs the consumer reset API of
+// recent servers (the embedded one has it; NATS 2.9 has not): an older
+// server delivers the batch again after one minute, after later records.
+func (j *Journal) Consume(ctx context.Context, durable string, fn func(batch []Record) error) error {
+	if durable == "" {
+		return errors.New("journal: consume: empty durable name")
+	}
+	cons, err := j.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       durable,
+		Description:   "tollgate balance journal projection",
+		FilterSubject: j.cfg.SubjectPrefix + ".>",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       consumeAckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 2 * consumeBatch,
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("journal: consumer %s: %w", durable, err)
+	}
+	if info := cons.CachedInfo(); info != nil && info.NumAckPending > 0 {
+		// Best effort: without the reset API (older servers) the
+		// pending records come back after AckWait (see above).
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, _ = j.stream.ResetConsumer(rctx, durable)
+		cancel()
+	}
+
+	for ctx.Err() == nil {
+		msgs, err := j.fetch(ctx, cons)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if !sleep(ctx, consumeBackoffMin) {
+				break
+			}
+			continue
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		recs := make([]Record, 0, len(msgs))
+		for _, m := range msgs {
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("journal: consumer %s: %w", durable, err)
+			}
+			recs = append(recs, Record{
+				Seq:       md.Sequence.Stream,
+				Partition: j.partitionOf(m.Subject()),
+				Time:      md.Timestamp,
+				Data:      m.Data(),
+			})
+		}
+		backoff := consumeBackoffMin
+		for {
+			if err := fn(recs); err == nil {
+				break
+			}
+			// Keep the batch ours while waiting to retry it.
+			for _, m := range msgs {
+				_ = m.InProgress()
+			}
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(2*backoff, consumeBackoffMax)
+		}
+		if err := ackAll(ctx, msgs); err != nil {
+			return fmt.Errorf("journal: consumer %s: ack up to %d: %w", durable, recs[len(recs)-1].Seq, err)
+		}
+	}
+	return nil
+}
+
+// ackAll acknowledges a handled batch. The last ack waits for the server's
+// confirmation, which covers the others (a connection's acks are processed
+// in order). It is done even when ctx ended meanwhile (shutdown), so that a
+// handled batch is not delivered again.
+func ackAll(ctx context.Context, msgs []jetstream.Msg) error {
+	for _, m := range msgs[:len(msgs)-1] {
+		if err := m.Ack(); err != nil {
+			return err
+		}
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return msgs[len(msgs)-1].DoubleAck(actx)
+}
+
+// fetch returns the next batch: whatever is available now, or else what
+// arrives first within consumeIdleWait.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer) ([]jetstream.Msg, error) {
+	msgs, err := collect(cons.FetchNoWait(consumeBatch))
+	if err != nil || len(msgs) > 0 {
+		return msgs, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, consumeIdleWait)
+	defer cancel()
+	first, err := collect(cons.Fetch(1, jetstream.FetchContext(wctx)))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if len(first) == 0 {
+		return nil, nil
+	}
+	rest, err := collect(cons.FetchNoWait(consumeBatch - 1))
+	if err != nil {
+		// Hand over what we have; the rest comes with the next fetch.
+		return first, nil
+	}
+	return append(first, rest...), nil
+}
+
+func collect(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		return msgs, err
+	}
+	return msgs, nil
+}
+
+func (j *Journal) partitionOf(subject string) int {
+	s, ok := strings.CutPrefix(subject, j.cfg.SubjectPrefix+".")
+	if !ok {
+		return -1
+	}
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 0 {
+		return -1
+	}
+	return p
+}
+
+// sleep waits d or until ctx is done; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// ConsumerLag returns how many records the durable consumer has still to
+// process: not yet delivered plus delivered but unacknowledged. For a
+// durable that does not exist yet it is every record in the journal. The
+// server updates the count asynchronously: it may trail appends made a
+// moment ago.
+func (j *Journal) ConsumerLag(ctx context.Context, durable string) (uint64, error) {
+	cons, err := j.stream.Consumer(ctx, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		info, err := j.stream.Info(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("journal: stream %s: %w", j.cfg.Stream, err)
+		}
+		return info.State.Msgs, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("journal: consumer %s: %w", durable, err)
+	}
+	info := cons.CachedInfo()
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
