@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +46,9 @@ type EngineConfig struct {
 	LeaseTTL time.Duration
 	// MaxBatch bounds the ops of one group commit; default 1024.
 	MaxBatch int
-	// SnapshotEvery takes a partition snapshot after this many journal
-	// records since the last one (default 2000), bounding recovery.
+	// SnapshotEvery takes a partition snapshot after this many journaled
+	// ops since the last one (default 20000), bounding the journal tail a
+	// recovery replays.
 	SnapshotEvery int
 	// SweepInterval is how often expired reservations are released
 	// (default 250ms).
@@ -68,7 +70,7 @@ func (c *EngineConfig) defaults() {
 		c.MaxBatch = 1024
 	}
 	if c.SnapshotEvery <= 0 {
-		c.SnapshotEvery = 2000
+		c.SnapshotEvery = 20000
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = 250 * time.Millisecond
@@ -86,18 +88,18 @@ func (c *EngineConfig) defaults() {
 // against the in-memory State, group-commits them to the partition's
 // journal, and only then answers (DESIGN §2.3).
 //
-// Lock order: Engine.mu, then nothing (partition state is only touched by
-// its goroutine).
+// Partition state is only touched by its goroutine (or, at start and stop,
+// by the goroutine that starts or stops it); there are no nested locks.
 type Engine struct {
 	cfg EngineConfig
 	log *slog.Logger
 	m   *metrics
 
-	mu    sync.Mutex
-	parts []*partition
-	wg    sync.WaitGroup
-	stop  context.CancelFunc
-	ctx   context.Context
+	parts  []*partition
+	wg     sync.WaitGroup // partition goroutines and the lease loop
+	snapWG sync.WaitGroup // background snapshot saves
+	stop   context.CancelFunc
+	ctx    context.Context
 }
 
 // PartitionOf returns the partition of an account: FNV-1a of its id modulo n.
@@ -130,12 +132,28 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 func (e *Engine) Start(ctx context.Context) error {
 	rctx, stop := context.WithCancel(context.Background())
 	e.ctx, e.stop = rctx, stop
-	var errs []error
+	// Recover partitions in parallel: snapshot decoding and replay are CPU
+	// work, loading is I/O.
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)*2))
+	)
 	for _, p := range e.parts {
-		if err := p.takeOver(ctx); err != nil && !errors.Is(err, journal.ErrLeaseHeld) {
-			errs = append(errs, fmt.Errorf("partition %d: %w", p.id, err))
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := p.takeOver(ctx); err != nil && !errors.Is(err, journal.ErrLeaseHeld) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("partition %d: %w", p.id, err))
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		e.Stop(ctx)
 		return err
@@ -153,13 +171,18 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return e.halt(ctx, true)
 }
 
+// Halt stops serving the way a dying node does: no final snapshot, and the
+// leases are left to expire (tests and benchmarks of recovery and failover).
+func (e *Engine) Halt(ctx context.Context) error { return e.halt(ctx, false) }
+
 // halt stops serving; with release false the leases are left to expire, as
-// when a node dies (used by tests of failover).
+// when a node dies.
 func (e *Engine) halt(ctx context.Context, release bool) error {
 	if e.stop != nil {
 		e.stop()
 	}
 	e.wg.Wait()
+	e.snapWG.Wait()
 	var errs []error
 	for _, p := range e.parts {
 		if p.run.Swap(nil) == nil {
@@ -319,7 +342,9 @@ type partition struct {
 	// before it starts, and by halt after it stopped).
 	state     *State
 	lastSeq   uint64
-	sinceSnap int
+	lastTime  int64 // time of the last op applied (unix ns)
+	sinceSnap int   // ops journaled since the last snapshot
+	snapping  atomic.Bool
 	batch     Batch
 	buf       []byte
 	pending   []*request
@@ -470,22 +495,45 @@ func (p *partition) lose() {
 }
 
 // snapshot saves the partition state and truncates the journal below it.
-// It runs in the partition goroutine, or after it stopped.
+// It runs after the partition goroutine stopped (at a clean stop).
 func (p *partition) snapshot(ctx context.Context) error {
-	st := p.state
-	if st == nil {
+	if p.state == nil {
 		return nil
 	}
+	p.e.snapWG.Wait()
+	return p.save(ctx, p.state.Seq, p.state.AppendSnapshot(nil))
+}
+
+// snapshotAsync encodes the state in the partition goroutine (so the image
+// is consistent) and saves it in the background, so that the partition
+// keeps serving while the object store writes.
+func (p *partition) snapshotAsync() {
+	seq, data := p.state.Seq, p.state.AppendSnapshot(nil)
+	p.sinceSnap = 0
+	p.snapping.Store(true)
+	p.e.snapWG.Add(1)
+	go func() {
+		defer p.e.snapWG.Done()
+		defer p.snapping.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := p.save(ctx, seq, data); err != nil {
+			p.e.log.Warn("snapshot failed", "partition", p.id, "seq", seq, "err", err)
+		}
+	}()
+}
+
+// save stores a snapshot taken at seq and truncates the journal below it.
+func (p *partition) save(ctx context.Context, seq uint64, data []byte) error {
 	start := time.Now()
-	data := st.AppendSnapshot(nil)
-	if err := p.e.cfg.Journal.SaveSnapshot(ctx, p.id, st.Seq, data); err != nil {
+	if err := p.e.cfg.Journal.SaveSnapshot(ctx, p.id, seq, data); err != nil {
 		return fmt.Errorf("partition %d snapshot: %w", p.id, err)
 	}
-	if err := p.e.cfg.Journal.Truncate(ctx, p.id, st.Seq); err != nil {
+	if err := p.e.cfg.Journal.Truncate(ctx, p.id, seq); err != nil {
 		return fmt.Errorf("partition %d truncate: %w", p.id, err)
 	}
-	p.sinceSnap = 0
 	p.e.m.snapshot.Observe(time.Since(start).Seconds())
+	p.e.m.snapshotBytes.Observe(float64(len(data)))
 	return nil
 }
 
@@ -534,7 +582,7 @@ func (p *partition) accept(r *request) {
 		p.reads = append(p.reads, r)
 		return
 	}
-	r.op.Time = p.e.cfg.Now().UnixNano()
+	r.op.Time = p.tick()
 	n := len(p.batch.Entries)
 	res, entries, err := p.state.Apply(&r.op, p.batch.Entries)
 	p.batch.Entries = entries
@@ -549,6 +597,18 @@ func (p *partition) accept(r *request) {
 		p.batch.Ops = append(p.batch.Ops, r.op)
 	}
 	p.pending = append(p.pending, r)
+}
+
+// tick returns the time for the next op: the clock, but never earlier than
+// the previous op's, so that op times in a journal never go backwards (the
+// idempotency window and expiry depend on them).
+func (p *partition) tick() int64 {
+	t := p.e.cfg.Now().UnixNano()
+	if t <= p.lastTime {
+		t = p.lastTime + 1
+	}
+	p.lastTime = t
+	return t
 }
 
 // commit appends the batch and answers; it reports false when the
@@ -576,7 +636,7 @@ func (p *partition) commit(ctx context.Context) bool {
 			ok = p.rebuild(ctx, err)
 		} else {
 			p.lastSeq, p.state.Seq = seq, seq
-			p.sinceSnap++
+			p.sinceSnap += len(p.batch.Ops)
 		}
 	}
 	for _, r := range p.pending {
@@ -594,10 +654,8 @@ func (p *partition) commit(ctx context.Context) bool {
 		}
 		r.done <- struct{}{}
 	}
-	if ok && p.sinceSnap >= e.cfg.SnapshotEvery {
-		if err := p.snapshot(ctx); err != nil {
-			e.log.Warn("snapshot failed", "partition", p.id, "err", err)
-		}
+	if ok && p.sinceSnap >= e.cfg.SnapshotEvery && !p.snapping.Load() {
+		p.snapshotAsync()
 	}
 	return ok
 }
@@ -627,7 +685,7 @@ func (p *partition) rebuild(ctx context.Context, cause error) bool {
 
 // sweep journals the release of expired reservations.
 func (p *partition) sweep(ctx context.Context) {
-	now := p.e.cfg.Now().UnixNano()
+	now := p.tick()
 	p.expireOps = p.state.Due(now, p.expireOps[:0], p.e.cfg.MaxBatch)
 	if len(p.expireOps) == 0 {
 		return
@@ -662,12 +720,13 @@ func (p *partition) failQueued(h *runHandle, err error) {
 }
 
 type metrics struct {
-	ops      *prometheus.CounterVec
-	batch    prometheus.Histogram
-	append   prometheus.Histogram
-	snapshot prometheus.Histogram
-	recovery prometheus.Histogram
-	owned    prometheus.Gauge
+	ops           *prometheus.CounterVec
+	batch         prometheus.Histogram
+	append        prometheus.Histogram
+	snapshot      prometheus.Histogram
+	snapshotBytes prometheus.Histogram
+	recovery      prometheus.Histogram
+	owned         prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -680,13 +739,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Latency of one journal append.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}),
 		snapshot: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_snapshot_seconds",
 			Help: "Time to save a partition snapshot.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		snapshotBytes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_snapshot_bytes",
+			Help: "Size of a partition snapshot.", Buckets: prometheus.ExponentialBuckets(1024, 4, 12)}),
 		recovery: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_recovery_seconds",
 			Help: "Time to take over and recover a partition.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		owned: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tollgate_balance_partitions_owned",
 			Help: "Partitions this node serves."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.ops, m.batch, m.append, m.snapshot, m.recovery, m.owned)
+		reg.MustRegister(m.ops, m.batch, m.append, m.snapshot, m.snapshotBytes, m.recovery, m.owned)
 	}
 	return m
 }

@@ -46,7 +46,7 @@ const (
 	// KindGrantBucket adds a unit bucket (an allowance) to the account.
 	KindGrantBucket
 	// KindExpire releases a reservation whose expiry passed; the engine
-	// issues it itself (its key is "expire:<reservation>").
+	// issues it itself (its key is "expire:<account>:<reservation>").
 	KindExpire
 )
 

@@ -174,14 +174,16 @@ type Balance struct {
 	// MaxBatch bounds the operations of one journal append (group commit).
 	// Default 1024.
 	MaxBatch int `yaml:"max_batch"`
-	// SnapshotEvery snapshots a partition after this many journal records,
-	// bounding recovery time. Default 2000.
+	// SnapshotEvery snapshots a partition after this many journaled
+	// operations, bounding the journal tail a recovery replays. Default 20000.
 	SnapshotEvery int `yaml:"snapshot_every"`
 	// IdempotencyWindow is how long an operation's idempotency key is
-	// remembered: a retry within it returns the original result. Default 24h.
+	// remembered: a retry within it returns the original result. Default 1h.
+	// Memory bounds it too (IdempotencyMaxKeys): under sustained load the
+	// effective window is min(window, max_keys × partitions / ops per second).
 	IdempotencyWindow Duration `yaml:"idempotency_window"`
 	// IdempotencyMaxKeys caps the remembered keys per partition (oldest
-	// forgotten first). Default 1048576.
+	// forgotten first); about 150 bytes each. Default 65536.
 	IdempotencyMaxKeys int `yaml:"idempotency_max_keys"`
 }
 
@@ -222,9 +224,9 @@ func Default() Config {
 			Partitions:         32,
 			LeaseTTL:           Duration(5 * time.Second),
 			MaxBatch:           1024,
-			SnapshotEvery:      2000,
-			IdempotencyWindow:  Duration(24 * time.Hour),
-			IdempotencyMaxKeys: 1 << 20,
+			SnapshotEvery:      20000,
+			IdempotencyWindow:  Duration(time.Hour),
+			IdempotencyMaxKeys: 1 << 16,
 		},
 	}
 }
