@@ -79,7 +79,7 @@ func (l *ledgerSub) Stop(context.Context) error { return nil }
 // must not get a hole).
 func (l *ledgerSub) Run(ctx context.Context) error {
 	p := ledger.New(ledger.Config{
-		Source: journalSource{l.journal.Load()}, Decode: balance.DecodeBatch, Sink: l.store.Load(),
+		Source: ledger.JournalSource(l.journal.Load()), Decode: balance.DecodeBatch, Sink: l.store.Load(),
 		Logger: l.log, Registerer: l.reg,
 	})
 	l.projector.Store(p)
@@ -88,20 +88,6 @@ func (l *ledgerSub) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-// journalSource adapts journal.Journal to ledger.Source.
-type journalSource struct{ j *journal.Journal }
-
-func (s journalSource) Consume(ctx context.Context, durable string, fn func([]ledger.Record) error) error {
-	var recs []ledger.Record
-	return s.j.Consume(ctx, durable, func(batch []journal.Record) error {
-		recs = recs[:0]
-		for _, r := range batch {
-			recs = append(recs, ledger.Record(r))
-		}
-		return fn(recs)
-	})
 }
 
 // nodeID returns the id kept in <dataDir>/node.id, creating it once.

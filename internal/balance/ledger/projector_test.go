@@ -28,10 +28,10 @@ func jsonDecode(data []byte, b *balance.Batch) error {
 	return json.Unmarshal(data, b)
 }
 
-// journal builds n records (seq 1..n) of perRec topup entries over the
+// fakeJournal builds n records (seq 1..n) of perRec topup entries over the
 // given accounts, with consistent running balances; record i was stored at
 // t0 + i ms. (The batches carry no ops: the projector reads only entries.)
-func journal(t *testing.T, n, perRec int, accounts []string) []Record {
+func fakeJournal(t *testing.T, n, perRec int, accounts []string) []Record {
 	t.Helper()
 	bal := map[string]money.Decimal{}
 	recs := make([]Record, n)
@@ -307,7 +307,7 @@ func TestProjectExactlyOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := openStore(t)
-			recs := journal(t, 200, 7, accounts)
+			recs := fakeJournal(t, 200, 7, accounts)
 			src := newSource(recs, 16)
 			tc.setup(src)
 			reg := prometheus.NewRegistry()
@@ -334,7 +334,7 @@ func TestProjectExactlyOnce(t *testing.T) {
 // batch again and adds nothing twice.
 func TestProjectCrashBetweenCommitAndAck(t *testing.T) {
 	s := openStore(t)
-	recs := journal(t, 100, 3, accounts)
+	recs := fakeJournal(t, 100, 3, accounts)
 	src := newSource(recs, 10)
 	crashes := 0
 	src.crashAfterFn = func(b []Record) bool {
@@ -366,7 +366,7 @@ func TestProjectCrashBetweenCommitAndAck(t *testing.T) {
 
 func TestProjectDecodeErrorStops(t *testing.T) {
 	s := openStore(t)
-	recs := journal(t, 30, 2, accounts)
+	recs := fakeJournal(t, 30, 2, accounts)
 	recs[24].Data = []byte(`{"Partition": 1, "Entries": [{"Delta": "1.2.3"}]}`) // seq 25
 	src := newSource(recs, 10)
 	reg := prometheus.NewRegistry()
@@ -421,7 +421,7 @@ func (f *flakySink) ApplyLedger(ctx context.Context, name string, recs []store.L
 
 func TestProjectRetriesSinkErrors(t *testing.T) {
 	s := openStore(t)
-	recs := journal(t, 20, 2, accounts)
+	recs := fakeJournal(t, 20, 2, accounts)
 	src := newSource(recs, 5)
 	reg := prometheus.NewRegistry()
 	sink := &flakySink{Store: s, failures: 3}
@@ -435,7 +435,7 @@ func TestProjectRetriesSinkErrors(t *testing.T) {
 
 func TestProjectConflictStops(t *testing.T) {
 	s := openStore(t)
-	recs := journal(t, 10, 2, accounts)
+	recs := fakeJournal(t, 10, 2, accounts)
 	// Seq 5 is already stored with different content (two journals writing
 	// into one ledger, say).
 	var b balance.Batch
@@ -459,7 +459,7 @@ func TestProjectConflictStops(t *testing.T) {
 
 func TestProjectLag(t *testing.T) {
 	s := openStore(t)
-	recs := journal(t, 10, 1, accounts) // stored at t0+1ms … t0+10ms
+	recs := fakeJournal(t, 10, 1, accounts) // stored at t0+1ms … t0+10ms
 	src := newSource(recs, 5)
 	var (
 		mu  sync.Mutex
@@ -531,7 +531,7 @@ func TestProjectLag(t *testing.T) {
 
 func TestProjectSplitsLargeBatches(t *testing.T) {
 	s := openStore(t)
-	recs := journal(t, 50, 10, accounts)
+	recs := fakeJournal(t, 50, 10, accounts)
 	src := newSource(recs, 50)
 	reg := prometheus.NewRegistry()
 	p := New(Config{Source: src, Decode: jsonDecode, Sink: s, Registerer: reg, MaxEntries: 95})
