@@ -66,6 +66,26 @@ func (a *API) balanceDo(ctx context.Context, op *balance.Op) (balance.Result, er
 	return res, err
 }
 
+// applyOp applies op and answers with its result.
+func (a *API) applyOp(w http.ResponseWriter, r *http.Request, op *balance.Op) error {
+	res, err := a.balanceDo(r.Context(), op)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// quantities parses the optional amount and unit/units of a request.
+func quantities(amount string, amountRequired bool, unit string, units uint64) (money.Decimal, usage.Unit, error) {
+	d, err := parseAmount("amount", amount, amountRequired)
+	if err != nil {
+		return d, usage.Invalid, err
+	}
+	u, err := parseUnit(unit, units)
+	return d, u, err
+}
+
 // moneyInput is the body of top-up, credit, adjustment and debit requests.
 type moneyInput struct {
 	Key    string `json:"key"`
@@ -123,11 +143,7 @@ func (a *API) moneyHandler(k balance.Kind) func(http.ResponseWriter, *http.Reque
 		if err != nil {
 			return err
 		}
-		amount, err := parseAmount("amount", in.Amount, k != balance.KindDebit)
-		if err != nil {
-			return err
-		}
-		unit, err := parseUnit(in.Unit, in.Units)
+		amount, unit, err := quantities(in.Amount, k != balance.KindDebit, in.Unit, in.Units)
 		if err != nil {
 			return err
 		}
@@ -135,12 +151,7 @@ func (a *API) moneyHandler(k balance.Kind) func(http.ResponseWriter, *http.Reque
 			return badRequest("reason", "a reason is required for %s", k)
 		}
 		op := balance.Op{Kind: k, Key: key, Account: r.PathValue("id"), Amount: amount, Unit: unit, Units: in.Units, Reason: in.Reason}
-		res, err := a.balanceDo(r.Context(), &op)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, res)
-		return nil
+		return a.applyOp(w, r, &op)
 	}
 }
 
@@ -179,12 +190,7 @@ func (a *API) grantBucket(w http.ResponseWriter, r *http.Request) error {
 		b.ValidUntil = in.ValidUntil.UnixNano()
 	}
 	op := balance.Op{Kind: balance.KindGrantBucket, Key: key, Account: r.PathValue("id"), Bucket: b}
-	res, err := a.balanceDo(r.Context(), &op)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return a.applyOp(w, r, &op)
 }
 
 // reservationInput is the body of reserve, commit and release requests.
@@ -211,11 +217,7 @@ func (a *API) reserve(w http.ResponseWriter, r *http.Request) error {
 	if in.Reservation == "" {
 		return badRequest("reservation", "the reservation id is required")
 	}
-	amount, err := parseAmount("amount", in.Amount, false)
-	if err != nil {
-		return err
-	}
-	unit, err := parseUnit(in.Unit, in.Units)
+	amount, unit, err := quantities(in.Amount, false, in.Unit, in.Units)
 	if err != nil {
 		return err
 	}
@@ -234,12 +236,7 @@ func (a *API) reserve(w http.ResponseWriter, r *http.Request) error {
 	}
 	op := balance.Op{Kind: balance.KindReserve, Key: key, Account: r.PathValue("id"), Reservation: in.Reservation,
 		Amount: amount, Unit: unit, Units: in.Units, Expires: expires.UnixNano(), Partial: in.Partial}
-	res, err := a.balanceDo(r.Context(), &op)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return a.applyOp(w, r, &op)
 }
 
 func (a *API) finishReservation(k balance.Kind) func(http.ResponseWriter, *http.Request) error {
@@ -252,22 +249,13 @@ func (a *API) finishReservation(k balance.Kind) func(http.ResponseWriter, *http.
 		if err != nil {
 			return err
 		}
-		amount, err := parseAmount("amount", in.Amount, false)
-		if err != nil {
-			return err
-		}
-		unit, err := parseUnit(in.Unit, in.Units)
+		amount, unit, err := quantities(in.Amount, false, in.Unit, in.Units)
 		if err != nil {
 			return err
 		}
 		op := balance.Op{Kind: k, Key: key, Account: r.PathValue("id"), Reservation: r.PathValue("rid"),
 			Amount: amount, Unit: unit, Units: in.Units}
-		res, err := a.balanceDo(r.Context(), &op)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, res)
-		return nil
+		return a.applyOp(w, r, &op)
 	}
 }
 
