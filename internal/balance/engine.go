@@ -46,6 +46,9 @@ type EngineConfig struct {
 	LeaseTTL time.Duration
 	// MaxBatch bounds the ops of one group commit; default 1024.
 	MaxBatch int
+	// MaxBatchBytes bounds the estimated encoded size of one group commit;
+	// it must stay below the journal's record limit. Default 512 KiB.
+	MaxBatchBytes int
 	// SnapshotEvery takes a partition snapshot after this many journaled
 	// ops since the last one (default 20000), bounding the journal tail a
 	// recovery replays.
@@ -68,6 +71,9 @@ func (c *EngineConfig) defaults() {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 1024
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 512 << 10
 	}
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = 20000
@@ -217,8 +223,8 @@ func (e *Engine) Owned() int {
 // op may still have been applied, and retrying with the same Key returns
 // its result (idempotency).
 func (e *Engine) Do(ctx context.Context, op *Op) (Result, error) {
-	if op.Account == "" || op.Key == "" {
-		return Result{}, fmt.Errorf("%w: account and key are required", ErrInvalid)
+	if err := checkSizes(op); err != nil {
+		return Result{}, err
 	}
 	p := e.parts[PartitionOf(op.Account, len(e.parts))]
 	r := getRequest()
@@ -245,6 +251,35 @@ func (e *Engine) Account(ctx context.Context, id string) (AccountView, error) {
 	v, err := r.view, r.err
 	putRequest(r)
 	return v, err
+}
+
+// Limits on the strings of an op, so that one op cannot outgrow a journal
+// record.
+const (
+	maxKeyLen    = 512
+	maxIDLen     = 256
+	maxReasonLen = 1024
+)
+
+func checkSizes(op *Op) error {
+	switch {
+	case op.Account == "" || op.Key == "":
+		return fmt.Errorf("%w: account and key are required", ErrInvalid)
+	case len(op.Key) > maxKeyLen:
+		return fmt.Errorf("%w: key longer than %d bytes", ErrInvalid, maxKeyLen)
+	case len(op.Account) > maxIDLen, len(op.Reservation) > maxIDLen, len(op.Bucket.ID) > maxIDLen, len(op.Currency) > 8:
+		return fmt.Errorf("%w: account, reservation or bucket id longer than %d bytes", ErrInvalid, maxIDLen)
+	case len(op.Reason) > maxReasonLen:
+		return fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxReasonLen)
+	}
+	return nil
+}
+
+// opBytes estimates the encoded size of an op and the entries it produced
+// (each entry repeats the op's strings).
+func opBytes(op *Op, entries int) int {
+	strs := len(op.Key) + len(op.Account) + len(op.Reservation) + len(op.Reason) + len(op.Bucket.ID) + 16
+	return (1+entries)*(strs+64) + len(op.Bucket.ID)*entries
 }
 
 func resultLabel(err error) string {
@@ -344,6 +379,7 @@ type partition struct {
 	lastSeq   uint64
 	lastTime  int64 // time of the last op applied (unix ns)
 	sinceSnap int   // ops journaled since the last snapshot
+	bytes     int   // estimated encoded size of the batch being built
 	snapping  atomic.Bool
 	batch     Batch
 	buf       []byte
@@ -558,9 +594,10 @@ func (p *partition) serve(ctx context.Context, h *runHandle) {
 		}
 		p.pending, p.reads = p.pending[:0], p.reads[:0]
 		p.batch.Ops, p.batch.Entries = p.batch.Ops[:0], p.batch.Entries[:0]
+		p.bytes = 0
 		p.accept(first)
 	drain:
-		for len(p.batch.Ops) < e.cfg.MaxBatch {
+		for len(p.batch.Ops) < e.cfg.MaxBatch && p.bytes < e.cfg.MaxBatchBytes {
 			select {
 			case r := <-h.reqs:
 				p.accept(r)
@@ -595,6 +632,7 @@ func (p *partition) accept(r *request) {
 	r.res = res
 	if !res.Replayed {
 		p.batch.Ops = append(p.batch.Ops, r.op)
+		p.bytes += opBytes(&r.op, len(p.batch.Entries)-n)
 	}
 	p.pending = append(p.pending, r)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -283,5 +284,42 @@ func TestEngineConcurrent(t *testing.T) {
 	want, _ = want.Sub(spent)
 	if !total.Equal(want) {
 		t.Fatalf("total balance %s, want %s", total, want)
+	}
+}
+
+// TestEngineLargeOpsStayUnderRecordLimit: ops with long keys and reasons
+// submitted at once are split over several appends instead of one record
+// too large for the journal.
+func TestEngineLargeOpsStayUnderRecordLimit(t *testing.T) {
+	c := newCluster(t)
+	e := c.engine(t, "n1", nil)
+	defer e.Stop(context.Background())
+	open(t, e, "big")
+	pad := strings.Repeat("k", 500)
+	reason := strings.Repeat("r", 1000)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3000)
+	for i := range 3000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.Do(context.Background(), &balance.Op{Kind: balance.KindCredit, Key: fmt.Sprintf("%s-%d", pad, i),
+				Account: "big", Amount: eur("0.01"), Reason: reason})
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	v, err := e.Account(t.Context(), "big")
+	if err != nil || !v.Balance.Equal(eur("40.00")) {
+		t.Fatalf("balance %v %v, want 40.00", v.Balance, err)
+	}
+	if _, err := e.Do(t.Context(), &balance.Op{Kind: balance.KindCredit, Key: strings.Repeat("x", 600), Account: "big", Amount: eur("1"), Reason: "r"}); !errors.Is(err, balance.ErrInvalid) {
+		t.Fatalf("oversized key accepted: %v", err)
 	}
 }

@@ -39,7 +39,7 @@ func (b *balanceSub) Start(ctx context.Context) error {
 	}
 	e, err := balance.NewEngine(balance.EngineConfig{
 		Partitions: cfg.Partitions, NodeID: id, Journal: j, LeaseTTL: cfg.LeaseTTL.Std(),
-		MaxBatch: cfg.MaxBatch, SnapshotEvery: cfg.SnapshotEvery,
+		MaxBatch: cfg.MaxBatch, MaxBatchBytes: j.MaxRecord() / 2, SnapshotEvery: cfg.SnapshotEvery,
 		State:  balance.Options{IdemWindow: int64(cfg.IdempotencyWindow.Std()), IdemMax: cfg.IdempotencyMaxKeys},
 		Logger: b.log, Registerer: b.reg,
 	})
