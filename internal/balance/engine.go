@@ -53,6 +53,10 @@ type EngineConfig struct {
 	// ops since the last one (default 20000), bounding the journal tail a
 	// recovery replays.
 	SnapshotEvery int
+	// KeepFrom, when set, returns the lowest journal sequence a reader
+	// still needs (the SQL ledger projection's next record): truncation
+	// after a snapshot never purges it or anything after it.
+	KeepFrom func(ctx context.Context) (uint64, error)
 	// SweepInterval is how often expired reservations are released
 	// (default 250ms).
 	SweepInterval time.Duration
@@ -565,7 +569,15 @@ func (p *partition) save(ctx context.Context, seq uint64, data []byte) error {
 	if err := p.e.cfg.Journal.SaveSnapshot(ctx, p.id, seq, data); err != nil {
 		return fmt.Errorf("partition %d snapshot: %w", p.id, err)
 	}
-	if err := p.e.cfg.Journal.Truncate(ctx, p.id, seq); err != nil {
+	upto := seq
+	if keep := p.e.cfg.KeepFrom; keep != nil {
+		k, err := keep(ctx)
+		if err != nil {
+			return fmt.Errorf("partition %d truncate: reader position: %w", p.id, err)
+		}
+		upto = min(upto, k)
+	}
+	if err := p.e.cfg.Journal.Truncate(ctx, p.id, upto); err != nil {
 		return fmt.Errorf("partition %d truncate: %w", p.id, err)
 	}
 	p.e.m.snapshot.Observe(time.Since(start).Seconds())

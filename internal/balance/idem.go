@@ -319,7 +319,10 @@ func (h *hasher) sum() uint64 {
 }
 
 // contentHash hashes op without Time (the engine sets Time on each
-// attempt, so a retry differs only there).
+// attempt, so a retry differs only there) and without Expires: clients give
+// a reservation's expiry relative to the moment they send ("expires in
+// 5 minutes"), so a retry carries a later absolute expiry for the same
+// reservation; it is the same operation and gets the original result.
 func contentHash(op *Op) uint64 {
 	h := hasher(hashSeed)
 	flags := uint64(op.Kind) | uint64(op.Unit)<<8 | uint64(op.AccountType)<<16 | uint64(op.Status)<<24 |
@@ -333,7 +336,6 @@ func contentHash(op *Op) uint64 {
 	h.str(op.Reservation)
 	h.word(uint64(op.Amount.Coef()))
 	h.word(op.Units)
-	h.word(uint64(op.Expires))
 	h.str(op.Reason)
 	h.str(op.Currency)
 	h.word(uint64(op.CreditLimit.Coef()))

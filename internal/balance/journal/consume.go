@@ -226,3 +226,21 @@ func (j *Journal) ConsumerLag(ctx context.Context, durable string) (uint64, erro
 	info := cons.CachedInfo()
 	return info.NumPending + uint64(info.NumAckPending), nil
 }
+
+// AckFloor returns the stream sequence up to which the durable consumer has
+// acknowledged every record (0 when it has acknowledged none). ok is false
+// when the consumer does not exist yet.
+func (j *Journal) AckFloor(ctx context.Context, durable string) (floor uint64, ok bool, err error) {
+	cons, err := j.stream.Consumer(ctx, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("journal: consumer %s: %w", durable, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("journal: consumer %s: %w", durable, err)
+	}
+	return info.AckFloor.Stream, true, nil
+}
