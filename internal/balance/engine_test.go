@@ -323,3 +323,56 @@ func TestEngineLargeOpsStayUnderRecordLimit(t *testing.T) {
 		t.Fatalf("oversized key accepted: %v", err)
 	}
 }
+
+// TestTruncationKeepsUnreadRecords: snapshots truncate the journal only
+// below what the reader (KeepFrom) has consumed.
+func TestTruncationKeepsUnreadRecords(t *testing.T) {
+	c := newCluster(t)
+	var keep atomic.Uint64 // the reader has consumed nothing yet
+	e, err := balance.NewEngine(balance.EngineConfig{Partitions: 1, NodeID: "n1", Journal: c.j, SnapshotEvery: 3,
+		KeepFrom: func(context.Context) (uint64, error) { return keep.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	open(t, e, "k1")
+	for i := range 30 {
+		do(t, e, balance.Op{Kind: balance.KindDebit, Key: fmt.Sprintf("d%d", i), Account: "k1", Amount: eur("0.01")})
+	}
+	if err := e.Stop(t.Context()); err != nil { // final snapshot + truncate
+		t.Fatal(err)
+	}
+	count := func() int {
+		n := 0
+		if _, err := c.j.Replay(t.Context(), 0, 0, func(uint64, []byte) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n < 32 {
+		t.Fatalf("journal kept %d records, want every one of the 32+ the reader has not consumed", n)
+	}
+	// Once the reader has consumed everything, the next snapshot truncates.
+	last, err := c.j.LastSeq(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep.Store(last + 10)
+	e, err = balance.NewEngine(balance.EngineConfig{Partitions: 1, NodeID: "n1", Journal: c.j, SnapshotEvery: 3,
+		KeepFrom: func(context.Context) (uint64, error) { return keep.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	do(t, e, balance.Op{Kind: balance.KindDebit, Key: "final", Account: "k1", Amount: eur("0.01")})
+	if err := e.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n > 3 {
+		t.Fatalf("journal still has %d records after a snapshot with nothing left to read", n)
+	}
+}
