@@ -13,6 +13,7 @@ func usage(w io.Writer) {
 Usage:
   tollgate serve [flags]          run the server
   tollgate config check [flags]   print the effective configuration, or every problem in it
+  tollgate bench balance [flags]  benchmark the balance engine (docs/benchmarks.md)
   tollgate version                print the version
   tollgate help [command]         show help for a command
 
@@ -32,6 +33,8 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		return serveCmd([]string{"-h"}, stdout, stdout, noEnv)
 	case "config":
 		return configCmd([]string{"check", "-h"}, stdout, stdout, noEnv)
+	case "bench":
+		return benchCmd(append(append([]string{}, args[1:]...), "-h"), stdout, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "Usage: tollgate version\n\nPrint the version, commit and build date.")
 		return exitOK

@@ -2,6 +2,7 @@
 //
 //	tollgate serve [flags]          run the server
 //	tollgate config check [flags]   print the effective configuration, or every problem in it
+//	tollgate bench balance [flags]  benchmark the balance engine (docs/benchmarks.md)
 //	tollgate version                print the version
 //	tollgate help [command]         show help
 //
@@ -37,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer, lookup func(string) (string, b
 		return serveCmd(rest, stdout, stderr, lookup)
 	case "config":
 		return configCmd(rest, stdout, stderr, lookup)
+	case "bench":
+		return benchCmd(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return versionCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tollgate-billing/tollgate/internal/bench"
+)
+
+const benchUsage = `Usage: tollgate bench <flow> [flags]
+
+Load generators that run in this process and print throughput and latency
+percentiles (docs/benchmarks.md). Flows:
+  balance   durable balance operations: embedded JetStream, reserve + commit
+
+Run "tollgate bench <flow> -h" for a flow's flags.
+`
+
+func benchCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "balance":
+		return benchBalanceCmd(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, benchUsage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "tollgate bench: unknown flow %q\n\n%s", args[0], benchUsage)
+	return exitUsage
+}
+
+// benchBalanceOpts is the command line of `tollgate bench balance`.
+type benchBalanceOpts struct {
+	cfg        bench.BalanceConfig
+	json       bool
+	cpuProfile string
+}
+
+// parseBenchBalance parses the flags; ok is false when the command should
+// not go on (-h, or a usage error already written to w).
+func parseBenchBalance(args []string, w io.Writer) (benchBalanceOpts, int, bool) {
+	o := benchBalanceOpts{cfg: bench.DefaultBalanceConfig()}
+	c := &o.cfg
+	fs := flag.NewFlagSet("bench balance", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.IntVar(&c.Accounts, "accounts", c.Accounts, "accounts opened and topped up in the setup; the load picks among them uniformly")
+	fs.DurationVar(&c.Duration, "duration", c.Duration, "measured load duration (after --warmup)")
+	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "load before the measurement, not counted")
+	fs.IntVar(&c.Rate, "rate", c.Rate, "target operations per second, open loop; 0 = as fast as possible (closed loop)")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent requesters (operations in flight at most)")
+	fs.IntVar(&c.Partitions, "partitions", c.Partitions, "engine partitions")
+	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "ops per group commit at most (0 = engine default)")
+	fs.IntVar(&c.SnapshotEvery, "snapshot-every", c.SnapshotEvery, "journal records between partition snapshots (0 = engine default)")
+	fs.StringVar(&c.Sync, "sync", c.Sync, "embedded JetStream fsync policy: always or interval")
+	fs.DurationVar(&c.SyncInterval, "sync-interval", c.SyncInterval, "fsync period with --sync interval")
+	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the NATS store and SQLite ledger (default: a new temporary directory)")
+	fs.BoolVar(&c.Keep, "keep", false, "keep the data directory (and PostgreSQL schema) after the run")
+	fs.StringVar(&c.Ledger, "ledger", c.Ledger, "project the journal into an SQL ledger during the load: none, sqlite or postgres")
+	fs.StringVar(&c.PostgresDSN, "postgres-dsn", "", "PostgreSQL DSN for --ledger postgres (a fresh schema is created in it and dropped after)")
+	fs.BoolVar(&c.Recovery, "recovery", false, "after the load, time restarts after a crash and after a clean stop")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the random account choice")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (go tool pprof)")
+	fs.Usage = func() {
+		fmt.Fprint(w, "Usage: tollgate bench balance [flags]\n\n"+
+			"Open --accounts prepaid accounts on an embedded JetStream (--sync), then run\n"+
+			"reserve + commit pairs on random accounts and report operations per second,\n"+
+			"latency percentiles, group-commit sizes, ledger projection lag (--ledger)\n"+
+			"and recovery times (--recovery).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return o, code, false
+	}
+	if err := c.Validate(); err != nil {
+		printProblems(w, "invalid flags", err)
+		return o, exitUsage, false
+	}
+	return o, exitOK, true
+}
+
+func benchBalanceCmd(args []string, stdout, stderr io.Writer) int {
+	o, code, ok := parseBenchBalance(args, stderr)
+	if !ok {
+		return code
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		o.cfg.CPUProfile = f
+	}
+	o.cfg.Progress = stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench.RunBalance(ctx, o.cfg)
+	if rep != nil {
+		if o.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(rep); jerr != nil && err == nil {
+				err = jerr
+			}
+		} else if werr := rep.WriteText(stdout); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "tollgate bench balance: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
