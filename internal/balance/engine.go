@@ -47,7 +47,8 @@ type EngineConfig struct {
 	// MaxBatch bounds the ops of one group commit; default 1024.
 	MaxBatch int
 	// MaxBatchBytes bounds the estimated encoded size of one group commit;
-	// it must stay below the journal's record limit. Default 512 KiB.
+	// it must stay below the journal's record limit. Default: half the
+	// journal's MaxRecord() when it has one, else 512 KiB.
 	MaxBatchBytes int
 	// SnapshotEvery takes a partition snapshot after this many journaled
 	// ops since the last one (default 20000), bounding the journal tail a
@@ -78,6 +79,9 @@ func (c *EngineConfig) defaults() {
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = 512 << 10
+		if m, ok := c.Journal.(interface{ MaxRecord() int }); ok && m.MaxRecord() > 0 {
+			c.MaxBatchBytes = m.MaxRecord() / 2
+		}
 	}
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = 20000

@@ -184,6 +184,7 @@ func (h *harness) openEngine(ctx context.Context, reg prometheus.Registerer) err
 	e, err := balance.NewEngine(balance.EngineConfig{
 		Partitions: h.cfg.Partitions, NodeID: nodeID, Journal: h.j,
 		MaxBatch: h.cfg.MaxBatch, SnapshotEvery: h.cfg.SnapshotEvery, Registerer: reg,
+		KeepFrom: h.keepFrom(),
 	})
 	if err != nil {
 		return err
@@ -853,3 +854,12 @@ func mergeHists(hs []*Histogram) *Histogram {
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// keepFrom protects the journal records the ledger projection has not read
+// from the truncation that follows a snapshot, as tollgate serve does.
+func (h *harness) keepFrom() func(context.Context) (uint64, error) {
+	if h.cfg.Ledger == LedgerNone {
+		return nil
+	}
+	return ledger.KeepFrom(h.j, ledger.DefaultName)
+}

@@ -39,15 +39,9 @@ func (b *balanceSub) Start(ctx context.Context) error {
 	}
 	e, err := balance.NewEngine(balance.EngineConfig{
 		Partitions: cfg.Partitions, NodeID: id, Journal: j, LeaseTTL: cfg.LeaseTTL.Std(),
-		MaxBatch: cfg.MaxBatch, MaxBatchBytes: j.MaxRecord() / 2, SnapshotEvery: cfg.SnapshotEvery,
+		MaxBatch: cfg.MaxBatch, SnapshotEvery: cfg.SnapshotEvery,
 		// Never purge journal records the SQL ledger has not projected yet.
-		KeepFrom: func(ctx context.Context) (uint64, error) {
-			floor, ok, err := j.AckFloor(ctx, ledger.DefaultName)
-			if err != nil || !ok {
-				return 0, err
-			}
-			return floor + 1, nil
-		},
+		KeepFrom: ledger.KeepFrom(j, ledger.DefaultName),
 		State:  balance.Options{IdemWindow: int64(cfg.IdempotencyWindow.Std()), IdemMax: cfg.IdempotencyMaxKeys},
 		Logger: b.log, Registerer: b.reg,
 	})

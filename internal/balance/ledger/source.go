@@ -21,3 +21,17 @@ func (s journalSource) Consume(ctx context.Context, durable string, fn func([]Re
 		return fn(recs)
 	})
 }
+
+// KeepFrom returns the lowest journal sequence the projection named name
+// has not consumed yet: the engine's truncation after a snapshot must keep
+// it and everything after it (balance.EngineConfig.KeepFrom). Before the
+// projection's consumer exists, nothing may be truncated.
+func KeepFrom(j *journal.Journal, name string) func(ctx context.Context) (uint64, error) {
+	return func(ctx context.Context) (uint64, error) {
+		floor, ok, err := j.AckFloor(ctx, name)
+		if err != nil || !ok {
+			return 0, err
+		}
+		return floor + 1, nil
+	}
+}
