@@ -347,7 +347,7 @@ func (e *Engine) leaseLoop(ctx context.Context) {
 				e.log.Warn("partition takeover failed", "partition", p.id, "err", err)
 			}
 		}
-		e.m.owned.Set(float64(e.Owned()))
+		e.m.setOwned(e.Owned())
 	}
 }
 
@@ -584,8 +584,7 @@ func (p *partition) save(ctx context.Context, seq uint64, data []byte) error {
 	if err := p.e.cfg.Journal.Truncate(ctx, p.id, upto); err != nil {
 		return fmt.Errorf("partition %d truncate: %w", p.id, err)
 	}
-	p.e.m.snapshot.Observe(time.Since(start).Seconds())
-	p.e.m.snapshotBytes.Observe(float64(len(data)))
+	p.e.m.observeSnapshot(time.Since(start), len(data))
 	return nil
 }
 
@@ -675,8 +674,7 @@ func (p *partition) commit(ctx context.Context) bool {
 		p.buf = AppendBatch(p.buf[:0], &p.batch)
 		start := time.Now()
 		seq, err := e.cfg.Journal.Append(ctx, p.id, p.lastSeq, p.buf)
-		e.m.append.Observe(time.Since(start).Seconds())
-		e.m.batch.Observe(float64(len(p.batch.Ops)))
+		e.m.observeAppend(time.Since(start), len(p.batch.Ops))
 		if err != nil {
 			// The state ran ahead of the journal: answer failure and
 			// rebuild from the journal (or stop if fenced).
@@ -771,37 +769,4 @@ func (p *partition) failQueued(h *runHandle, err error) {
 			return
 		}
 	}
-}
-
-type metrics struct {
-	ops           *prometheus.CounterVec
-	batch         prometheus.Histogram
-	append        prometheus.Histogram
-	snapshot      prometheus.Histogram
-	snapshotBytes prometheus.Histogram
-	recovery      prometheus.Histogram
-	owned         prometheus.Gauge
-}
-
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		ops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tollgate_balance_ops_total",
-			Help: "Balance operations by kind and result."}, []string{"kind", "result"}),
-		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_append_batch_ops",
-			Help: "Operations per journal append (group commit size).", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
-		append: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_append_seconds",
-			Help: "Latency of one journal append.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}),
-		snapshot: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_snapshot_seconds",
-			Help: "Time to save a partition snapshot.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
-		snapshotBytes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_snapshot_bytes",
-			Help: "Size of a partition snapshot.", Buckets: prometheus.ExponentialBuckets(1024, 4, 12)}),
-		recovery: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_balance_recovery_seconds",
-			Help: "Time to take over and recover a partition.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
-		owned: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tollgate_balance_partitions_owned",
-			Help: "Partitions this node serves."}),
-	}
-	if reg != nil {
-		reg.MustRegister(m.ops, m.batch, m.append, m.snapshot, m.snapshotBytes, m.recovery, m.owned)
-	}
-	return m
 }
