@@ -50,9 +50,9 @@ type EngineConfig struct {
 	// it must stay below the journal's record limit. Default: half the
 	// journal's MaxRecord() when it has one, else 512 KiB.
 	MaxBatchBytes int
-	// SnapshotEvery takes a partition snapshot after this many journaled
-	// ops since the last one (default 20000), bounding the journal tail a
-	// recovery replays.
+	// SnapshotEvery is the least number of journaled ops between two
+	// snapshots of a partition (default 20000); a larger state waits longer
+	// (see snapshotThreshold). It bounds the journal tail a recovery replays.
 	SnapshotEvery int
 	// KeepFrom, when set, returns the lowest journal sequence a reader
 	// still needs (the SQL ledger projection's next record): truncation
@@ -548,6 +548,21 @@ func (p *partition) snapshot(ctx context.Context) error {
 	return p.save(ctx, p.state.Seq, p.state.AppendSnapshot(nil))
 }
 
+// snapshotThreshold is the number of journaled ops after which the
+// partition is snapshotted: at least SnapshotEvery, and at least half the
+// size of the state (accounts plus remembered keys). A snapshot costs in
+// proportion to the state, a recovery replays the tail: growing the
+// interval with the state keeps snapshot work a bounded share of the load
+// (a 1 M-account node at 100k ops/s would otherwise write tens of MB of
+// snapshots per second and stall its journal).
+//
+// Each partition's threshold is stretched by its own 0–60 %, so that
+// partitions under the same uniform load do not all snapshot at once.
+func (p *partition) snapshotThreshold() int {
+	base := max(p.e.cfg.SnapshotEvery, (p.state.Accounts()+p.state.IdemKeys())/2)
+	return base + base*((p.id*37)%61)/100
+}
+
 // snapshotAsync encodes the state in the partition goroutine (so the image
 // is consistent) and saves it in the background, so that the partition
 // keeps serving while the object store writes.
@@ -706,7 +721,7 @@ func (p *partition) commit(ctx context.Context) bool {
 		}
 		r.done <- struct{}{}
 	}
-	if ok && p.sinceSnap >= e.cfg.SnapshotEvery && !p.snapping.Load() {
+	if ok && p.sinceSnap >= p.snapshotThreshold() && !p.snapping.Load() {
 		p.snapshotAsync()
 	}
 	return ok
