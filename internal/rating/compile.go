@@ -299,6 +299,19 @@ func (c *collector) services(cp *cPlan) {
 	}
 }
 
+// quantityUnit checks that a quantity written with a unit ("10MiB", "1m")
+// was written in the unit of its service: "1m" on a data rate would
+// otherwise silently mean 60 bytes.
+func (c *collector) quantityUnit(path string, u usage.Unit) {
+	txt, ok := c.p.qtext[path]
+	if !ok {
+		return
+	}
+	if _, err := usage.ParseQuantity(txt, u); err != nil {
+		c.add(path, "%q is not a quantity in %s, the unit of this rate's service", txt, u)
+	}
+}
+
 func (cp *cPlan) serviceIndex(id string) int {
 	for i := range cp.services {
 		if cp.services[i].id == id {
@@ -551,6 +564,16 @@ func (c *collector) rates(cp *cPlan) {
 				ok = false
 			}
 		}
+		if si >= 0 {
+			u := cp.services[si].unit
+			c.quantityUnit(path+".per", u)
+			c.quantityUnit(path+".increments.first", u)
+			c.quantityUnit(path+".increments.next", u)
+			for ti := range r.Tiers {
+				c.quantityUnit(fmt.Sprintf("%s.tiers[%d].upto", path, ti), u)
+				c.quantityUnit(fmt.Sprintf("%s.tiers[%d].per", path, ti), u)
+			}
+		}
 		c.price(path+".connect_fee", r.ConnectFee)
 		c.price(path+".minimum_charge", r.MinimumCharge)
 		cr.connect, cr.connect9 = r.ConnectFee, to9(r.ConnectFee)
@@ -759,6 +782,8 @@ func (c *collector) discounts(cp *cPlan) {
 		default:
 			if si = cp.serviceIndex(d.Service); si < 0 {
 				c.add(path+".service", "unknown service %q", d.Service)
+			} else {
+				c.quantityUnit(path+".units", cp.services[si].unit)
 			}
 		}
 		if len(d.Zones) > 0 {

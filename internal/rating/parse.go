@@ -47,7 +47,7 @@ func ParsePlan(data []byte) (*Plan, error) {
 		return nil, &FieldError{Line: extra.Line, Msg: "a plan file holds exactly one YAML document"}
 	}
 
-	w := walker{lines: make(map[string]int)}
+	w := walker{lines: make(map[string]int), qtext: make(map[string]string)}
 	doc := &root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
@@ -67,7 +67,7 @@ func ParsePlan(data []byte) (*Plan, error) {
 	if err := sd.Decode(p); err != nil {
 		return nil, errors.Join(append(w.errs, yamlError(err, w.lines))...)
 	}
-	p.lines = w.lines
+	p.lines, p.qtext = w.lines, w.qtext
 	if err := p.Validate(); err != nil {
 		return nil, errors.Join(append(w.errs, err)...)
 	}
@@ -157,6 +157,7 @@ func lineError(s string, lines map[string]int) *FieldError {
 // every field path for later validation errors.
 type walker struct {
 	lines  map[string]int
+	qtext  map[string]string // path → text of a quantity written with a unit
 	errs   []error
 	hard   int // problems that stop decoding (bad values, wrong kinds)
 	visits int
@@ -217,6 +218,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, p string) {
 		}
 		if _, err := ParseQuantityText(n.Value); err != nil {
 			w.fail(p, n.Line, "%v", err)
+		} else if strings.TrimLeft(strings.TrimSpace(n.Value), "0123456789") != "" {
+			// A quantity with a unit ("10MiB", "1m"): validation checks
+			// the unit against the service's once services are known.
+			w.qtext[p] = n.Value
 		}
 		return
 	}

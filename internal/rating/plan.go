@@ -86,7 +86,8 @@ type Plan struct {
 	// Discounts are allowances, percentage discounts and caps.
 	Discounts []Discount `json:"discounts,omitempty" yaml:"discounts,omitempty"`
 
-	lines map[string]int // field path → source line, set by ParsePlan
+	lines map[string]int    // field path → source line, set by ParsePlan
+	qtext map[string]string // field path → quantity text with a unit ("1m"), set by ParsePlan
 }
 
 // Rounding says how a rated amount is rounded at the end.

@@ -3,6 +3,7 @@ package rating
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -65,9 +66,9 @@ func TestPlanRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: reparse: %v\n%s", format, err, b)
 				}
-				q.lines = nil
+				q.lines, q.qtext = nil, nil
 				p2 := *p
-				p2.lines = nil
+				p2.lines, p2.qtext = nil, nil
 				if !reflect.DeepEqual(&p2, q) {
 					t.Errorf("%s round trip differs:\n%s", format, b)
 				}
@@ -387,5 +388,36 @@ func TestNoFloat(t *testing.T) {
 		if strings.Contains(string(b), bad) || strings.Contains(string(b), bad32) {
 			t.Errorf("%s mentions binary floating point", f)
 		}
+	}
+}
+
+// TestQuantityUnitMatchesService: a quantity written with a unit must be in
+// the unit of the rate's service.
+func TestQuantityUnitMatchesService(t *testing.T) {
+	base := "id: q\ncurrency: EUR\nrates:\n  - {service: data, price: \"0.01\", per: %s}\n  - {service: voice, price: \"0.10\", per: %s, increments: {first: %s, next: 1}}\n"
+	for _, tc := range []struct {
+		dataPer, voicePer, first string
+		bad                      string
+	}{
+		{"1MiB", "1m", "30s", ""},
+		{"1048576", "60", "30", ""},
+		{"1m", "1m", "30s", "rates[0].per"},
+		{"1MiB", "1KiB", "30s", "rates[1].per"},
+		{"1MiB", "60", "1KiB", "rates[1].increments.first"},
+	} {
+		_, err := ParsePlan([]byte(fmt.Sprintf(base, tc.dataPer, tc.voicePer, tc.first)))
+		switch {
+		case tc.bad == "" && err != nil:
+			t.Errorf("%+v: %v", tc, err)
+		case tc.bad != "" && (err == nil || !strings.Contains(err.Error(), tc.bad)):
+			t.Errorf("%+v: error %v, want one about %s", tc, err, tc.bad)
+		}
+	}
+	allowance := "id: q\ncurrency: EUR\nrates: [{service: voice, price: \"0.1\"}]\ndiscounts: [{id: free, type: allowance, service: voice, units: %s, period: month}]\n"
+	if _, err := ParsePlan([]byte(fmt.Sprintf(allowance, "100m"))); err != nil {
+		t.Errorf("100m of voice: %v", err)
+	}
+	if _, err := ParsePlan([]byte(fmt.Sprintf(allowance, "1GiB"))); err == nil || !strings.Contains(err.Error(), "discounts[0].units") {
+		t.Errorf("1GiB of voice: %v", err)
 	}
 }
