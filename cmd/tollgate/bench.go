@@ -43,6 +43,7 @@ type benchBalanceOpts struct {
 	cfg        bench.BalanceConfig
 	json       bool
 	cpuProfile string
+	recProfile string
 }
 
 // parseBenchBalance parses the flags; ok is false when the command should
@@ -70,6 +71,7 @@ func parseBenchBalance(args []string, w io.Writer) (benchBalanceOpts, int, bool)
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the random account choice")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (go tool pprof)")
+	fs.StringVar(&o.recProfile, "recovery-cpuprofile", "", "with --recovery: write a CPU profile of the restart after the crash to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprint(w, "Usage: tollgate bench balance [flags]\n\n"+
 			"Open --accounts prepaid accounts on an embedded JetStream (--sync), then run\n"+
@@ -101,6 +103,15 @@ func benchBalanceCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		defer f.Close()
 		o.cfg.CPUProfile = f
+	}
+	if o.recProfile != "" {
+		f, err := os.Create(o.recProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		o.cfg.RecoveryProfile = f
 	}
 	o.cfg.Progress = stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

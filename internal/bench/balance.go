@@ -115,16 +115,17 @@ func RunBalance(ctx context.Context, cfg BalanceConfig) (*BalanceReport, error) 
 
 // harness is one benchmark's engine and its surroundings.
 type harness struct {
-	cfg      BalanceConfig
-	dir      string
-	tmp      bool
-	nats     config.NATS
-	conn     *clusterstate.Conn
-	j        *journal.Journal
-	reg      *prometheus.Registry
-	eng      *balance.Engine
-	accounts []string
-	runs     atomic.Uint64 // load runs so far, for unique reservation ids
+	profiledRecovery bool // the first restart was profiled (RecoveryProfile)
+	cfg              BalanceConfig
+	dir              string
+	tmp              bool
+	nats             config.NATS
+	conn             *clusterstate.Conn
+	j                *journal.Journal
+	reg              *prometheus.Registry
+	eng              *balance.Engine
+	accounts         []string
+	runs             atomic.Uint64 // load runs so far, for unique reservation ids
 
 	st         *store.Store
 	proj       *ledger.Projector
@@ -706,7 +707,16 @@ func (h *harness) restart(ctx context.Context, rc *RecoveryCase) error {
 		return err
 	}
 	t1 := time.Now()
-	if err := h.openEngine(ctx, prometheus.NewRegistry()); err != nil {
+	profiling := false
+	if w := h.cfg.RecoveryProfile; w != nil && !h.profiledRecovery {
+		profiling = pprof.StartCPUProfile(w) == nil
+		h.profiledRecovery = true
+	}
+	err = h.openEngine(ctx, prometheus.NewRegistry())
+	if profiling {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		return err
 	}
 	t2 := time.Now()

@@ -62,6 +62,9 @@ type BalanceConfig struct {
 	Seed uint64
 	// CPUProfile, when not nil, receives a CPU profile of the load phase.
 	CPUProfile io.Writer
+	// RecoveryProfile, when not nil, receives a CPU profile of the first
+	// engine restart of the recovery measurement (after the crash).
+	RecoveryProfile io.Writer
 	// Progress, when not nil, receives one line per phase as it happens.
 	Progress io.Writer
 }
