@@ -165,8 +165,12 @@ func (c *Catalog) put(ctx context.Context, p *rating.Plan, source string) (store
 	if err != nil {
 		return store.PlanRecord{}, false, fmt.Errorf("catalog: encoding plan %s: %w", p.ID, err)
 	}
+	name := p.Name
+	if name == "" {
+		name = p.ID // the plan format makes the name optional; the store lists plans by name
+	}
 	return c.cfg.Store.PutPlan(ctx, store.PlanRecord{
-		ID: p.ID, Name: p.Name, Currency: p.Currency, Document: doc, Source: source,
+		ID: p.ID, Name: name, Currency: p.Currency, Document: doc, Source: source,
 	})
 }
 
