@@ -319,12 +319,12 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 	var (
 		stop    atomic.Bool
 		budget  atomic.Int64 // ops left when cfg.Ops > 0
-		next    atomic.Int64 // open loop: next pair to issue
 		issued  atomic.Int64 // open loop: pairs issued
 		workers = make([]*loadWorker, cfg.Workers)
 		wg      sync.WaitGroup
 	)
 	budget.Store(cfg.Ops)
+	rtBefore := readRuntime()
 	start := time.Now()
 	measureFrom := start.Add(warmup)
 	end := measureFrom.Add(cfg.Duration)
@@ -355,6 +355,45 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 	if cfg.Rate > 0 {
 		pairEvery = 2e9 / float64(cfg.Rate)
 	}
+	// Open loop: one pacer hands each pair, when it is due, to an idle
+	// worker. (A timer per worker made the generator itself the tail: a
+	// thousand goroutines waking from their own timers crowd the
+	// scheduler.) A pair that finds every worker busy waits in the pacer,
+	// and its latency still counts from when it was due.
+	tokens := make(chan time.Time, cfg.Workers)
+	pacerStop := make(chan struct{})
+	if pairEvery > 0 {
+		total := int64(math.Ceil(float64(end.Sub(start)) / pairEvery))
+		go func() {
+			defer close(tokens)
+			for i := int64(0); i < total; {
+				woke := time.Now()
+				due := min(total, int64(float64(woke.Sub(start))/pairEvery)+1)
+				for ; i < due; i++ {
+					// Latency counts from when the pair was due, or from
+					// when the pacer woke if its own sleep overshot (Go
+					// sleeps of under a millisecond can take one): the
+					// generator's timer is not the engine's latency. A
+					// send that blocks on busy workers still counts.
+					at := start.Add(time.Duration(float64(i) * pairEvery))
+					if at.Before(woke) {
+						at = woke
+					}
+					select {
+					case tokens <- at:
+						issued.Add(1)
+					case <-pacerStop:
+						return
+					case <-ctx.Done():
+						return
+					}
+				}
+				if d := time.Until(start.Add(time.Duration(float64(i) * pairEvery))); d > 0 {
+					time.Sleep(d)
+				}
+			}
+		}()
+	}
 	for w := range cfg.Workers {
 		lw := &loadWorker{reserve: NewHistogram(), commit: NewHistogram(), errs: errCounts{}}
 		workers[w] = lw
@@ -372,15 +411,11 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 				}
 				var intended time.Time
 				if pairEvery > 0 {
-					i := next.Add(1) - 1
-					intended = start.Add(time.Duration(float64(i) * pairEvery))
-					if !intended.Before(end) {
+					t, ok := <-tokens
+					if !ok {
 						return
 					}
-					issued.Add(1)
-					if d := time.Until(intended); d > 0 {
-						time.Sleep(d)
-					}
+					intended = t
 				}
 				acc := h.accounts[rng.IntN(len(h.accounts))]
 				buf = strconv.AppendUint(append(buf[:0], prefix...), n, 10)
@@ -434,9 +469,11 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 		}
 		stop.Store(true)
 	}
+	close(pacerStop)
 	wg.Wait()
 	stop.Store(true)
 	finished := time.Now()
+	rtAfter := readRuntime()
 	if cfg.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -466,6 +503,7 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 		Latency: all.Summary(), Reserve: res.Summary(), Commit: com.Summary(), Errors: mergeErrs(errc),
 		Batch: batchReport(gatherHist(h.reg, "tollgate_balance_append_batch_ops").sub(batchBefore),
 			gatherHist(h.reg, "tollgate_balance_append_seconds").sub(appendBefore)),
+		Runtime: rtAfter.since(rtBefore),
 	}
 	if cfg.Rate > 0 {
 		rep.Mode = "open"

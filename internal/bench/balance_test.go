@@ -120,6 +120,9 @@ func TestRunBalanceSmall(t *testing.T) {
 	if l.Mode != "open" || l.Ops == 0 || l.Errors != nil || l.Batch.Appends == 0 || l.Latency.Count != l.Ops {
 		t.Errorf("load: %+v", l)
 	}
+	if l.Runtime.SchedMaxMs <= 0 {
+		t.Errorf("runtime report empty: %+v", l.Runtime)
+	}
 	// 2000 ops/s for 0.5s: about 1000 ops measured.
 	if l.Ops < 600 || l.Ops > 1400 {
 		t.Errorf("open loop issued %d ops, want about 1000", l.Ops)
