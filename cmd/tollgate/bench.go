@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/tollgate-billing/tollgate/internal/bench"
+	units "github.com/tollgate-billing/tollgate/internal/usage"
 )
 
 const benchUsage = `Usage: tollgate bench <flow> [flags]
@@ -18,6 +20,8 @@ const benchUsage = `Usage: tollgate bench <flow> [flags]
 Load generators that run in this process and print throughput and latency
 percentiles (docs/benchmarks.md). Flows:
   balance   durable balance operations: embedded JetStream, reserve + commit
+  chf       Nchf_ConvergedCharging against a running tollgate serve: SMF
+            sessions and SMSF events over HTTP/2
 
 Run "tollgate bench <flow> -h" for a flow's flags.
 `
@@ -30,6 +34,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "balance":
 		return benchBalanceCmd(args[1:], stdout, stderr)
+	case "chf":
+		return benchCHFCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, benchUsage)
 		return exitOK
@@ -130,6 +136,119 @@ func benchBalanceCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tollgate bench balance: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// benchCHFOpts is the command line of `tollgate bench chf`.
+type benchCHFOpts struct {
+	cfg  bench.CHFConfig
+	json bool
+}
+
+// quantityValue is a flag holding a quantity of a unit ("10MiB", "5m").
+type quantityValue struct {
+	unit units.Unit
+	get  func() uint64
+	set  func(uint64) error
+}
+
+func (q quantityValue) String() string {
+	if q.get == nil {
+		return ""
+	}
+	return units.FormatQuantity(q.get(), q.unit)
+}
+
+func (q quantityValue) Set(s string) error {
+	n, err := units.ParseQuantity(s, q.unit)
+	if err != nil {
+		return err
+	}
+	return q.set(n)
+}
+
+// parseBenchCHF parses the flags; ok is false when the command should not
+// go on (-h, or a usage error already written to w).
+func parseBenchCHF(args []string, w io.Writer) (benchCHFOpts, int, bool) {
+	o := benchCHFOpts{cfg: bench.DefaultCHFConfig()}
+	c := &o.cfg
+	fs := flag.NewFlagSet("bench chf", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(&c.SBI, "sbi", c.SBI, "Nchf base `URL`: http:// = HTTP/2 cleartext (prior knowledge), https:// = HTTP/2 over TLS")
+	fs.BoolVar(&c.InsecureSkipVerify, "insecure-skip-verify", false, "with an https:// SBI: accept any certificate")
+	fs.StringVar(&c.API, "api", c.API, "admin API base `URL`, for the setup")
+	fs.BoolVar(&c.Setup, "setup", c.Setup, "provision the plan "+bench.CHFPlanID+" and, per subscriber, an account, a subscriber, the plan assignment and a top-up (idempotent; --setup=false skips it)")
+	fs.IntVar(&c.Subscribers, "subscribers", c.Subscribers, "subscribers bench-chf-0 … (SUPI imsi-00101 + 10 digits); the load picks among them uniformly")
+	fs.StringVar(&c.TopUp, "topup", c.TopUp, "top-up per account in the setup, EUR")
+	fs.BoolVar(&c.TopUpAgain, "topup-again", false, "top up again on this run (by default the top-up key is fixed, so a repeated setup adds nothing)")
+	fs.IntVar(&c.SetupConcurrency, "setup-concurrency", c.SetupConcurrency, "subscribers provisioned at once")
+	fs.DurationVar(&c.Duration, "duration", c.Duration, "measured load duration (after --warmup)")
+	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "load before the measurement, not counted")
+	fs.IntVar(&c.Rate, "rate", c.Rate, "target requests per second, open loop; 0 = as fast as possible (closed loop)")
+	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "workers: requests in flight at most (each drives one PDU session at a time)")
+	fs.IntVar(&c.Connections, "connections", c.Connections, "HTTP/2 connections; worker w uses connection w mod N")
+	fs.IntVar(&c.Updates, "updates", c.Updates, "updates per session between create and release")
+	fs.Float64Var(&c.VoiceShare, "voice-share", c.VoiceShare, "fraction of sessions that also charge voice (rating group 20) besides data (10)")
+	fs.Float64Var(&c.SMSShare, "sms-share", c.SMSShare, "fraction of requests that are SMS one-time events (rating group 30)")
+	fs.Var(quantityValue{units.Byte, func() uint64 { return c.DataRequest },
+		func(n uint64) error { c.DataRequest = n; return nil }},
+		"data-request", "data volume (`SIZE`: bytes, or 10MiB, 1GB …) requested per grant on rating group 10")
+	fs.Var(quantityValue{units.Second, func() uint64 { return uint64(c.VoiceRequest) },
+		func(n uint64) error {
+			if n > math.MaxUint32 {
+				return fmt.Errorf("%d seconds is more than a uint32", n)
+			}
+			c.VoiceRequest = uint32(n)
+			return nil
+		}},
+		"voice-request", "voice time (`TIME`: seconds, or 5m …) requested per grant on rating group 20")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "timeout of each request")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the random choices (subscribers, session shapes, usage)")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprint(w, "Usage: tollgate bench chf [flags]\n\n"+
+			"Drive a running tollgate (tollgate serve) the way SMFs and SMSFs do, over\n"+
+			"HTTP/2: PDU sessions (create, --updates updates reporting used units and\n"+
+			"requesting more, release) and SMS one-time events on Nchf_ConvergedCharging\n"+
+			"v3, and report requests per second, latency percentiles, HTTP statuses,\n"+
+			"ProblemDetails causes and result codes per request kind. The setup first\n"+
+			"provisions subscribers through the admin API (not measured).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return o, code, false
+	}
+	if err := c.Validate(); err != nil {
+		printProblems(w, "invalid flags", err)
+		return o, exitUsage, false
+	}
+	return o, exitOK, true
+}
+
+func benchCHFCmd(args []string, stdout, stderr io.Writer) int {
+	o, code, ok := parseBenchCHF(args, stderr)
+	if !ok {
+		return code
+	}
+	o.cfg.Progress = stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench.RunCHF(ctx, o.cfg)
+	if rep != nil {
+		if o.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(rep); jerr != nil && err == nil {
+				err = jerr
+			}
+		} else if werr := rep.WriteText(stdout); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "tollgate bench chf: %v\n", err)
 		return exitError
 	}
 	return exitOK

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -119,7 +120,8 @@ store: {dsn: "postgres://file@db/x"}
 				want.NATS.URL = "nats://n:4222"
 				want.Store = config.Store{Driver: "postgres", DSN: "host=db", Migrate: false}
 				want.Rating = config.Rating{PlansDir: "/p", ReloadInterval: config.Duration(time.Minute)}
-				if c != want {
+				want.CHF.CDRDir = filepath.Join("/d", "cdr", "chf")
+				if !reflect.DeepEqual(c, want) {
 					return "got " + c.String()
 				}
 				return ""

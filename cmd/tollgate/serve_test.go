@@ -23,6 +23,7 @@ type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string
+	sbi    string // the Nchf listener
 	exited chan error
 	mu     sync.Mutex
 	log    bytes.Buffer
@@ -43,8 +44,8 @@ func (p *proc) logs() string {
 // startServe starts the binary with args and waits for /healthz 200.
 func startServe(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, addr: freePort(t), exited: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--http-addr", p.addr}, args...)...)
+	p := &proc{t: t, addr: freePort(t), sbi: freePort(t), exited: make(chan error, 1)}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--http-addr", p.addr, "--sbi-addr", p.sbi}, args...)...)
 	p.cmd.Stderr = p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

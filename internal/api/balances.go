@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/internal/account"
@@ -25,45 +24,23 @@ type LedgerReader interface {
 	Ledger(ctx context.Context, q store.LedgerQuery) ([]store.LedgerRow, string, error)
 }
 
-// openAccountOp mirrors a master-data account into the balance engine.
-// Its key names the account version, so repeating it is a no-op.
-func openAccountOp(a account.Account) balance.Op {
-	return balance.Op{
-		Kind: balance.KindOpenAccount, Key: "account:" + a.ID + ":v" + strconv.FormatInt(a.Version, 10),
-		Account: a.ID, AccountType: balance.AccountType(a.Type), Currency: a.Currency.Code,
-		CreditLimit: a.CreditLimit, Status: balance.AccountStatus(a.Status),
-	}
-}
-
 // syncAccount pushes an account's master data into the balance engine.
 func (a *API) syncAccount(ctx context.Context, acc account.Account) error {
 	if a.Balances == nil {
 		return nil
 	}
-	op := openAccountOp(acc)
+	op := balance.OpenAccountOp(acc)
 	_, err := a.Balances.Do(ctx, &op)
 	return err
 }
 
-// balanceDo applies op; if the engine does not know the account yet (it was
-// created before the engine saw it, or the mirror op was lost in a crash),
-// it mirrors the account from master data and retries once.
+// balanceDo applies op; if the engine does not know the account yet it
+// mirrors the account from master data and retries once ([balance.Mirror]).
 func (a *API) balanceDo(ctx context.Context, op *balance.Op) (balance.Result, error) {
 	if a.Balances == nil {
 		return balance.Result{}, &Error{Code: CodeUnavailable, Message: "the balance engine is not running", status: http.StatusServiceUnavailable}
 	}
-	res, err := a.Balances.Do(ctx, op)
-	if errors.Is(err, balance.ErrUnknownAccount) {
-		acc, gerr := a.Accounts.GetAccount(ctx, op.Account)
-		if gerr != nil {
-			return res, gerr
-		}
-		if serr := a.syncAccount(ctx, acc); serr != nil {
-			return res, serr
-		}
-		res, err = a.Balances.Do(ctx, op)
-	}
-	return res, err
+	return balance.Mirror{Engine: a.Balances, Account: a.Accounts.GetAccount}.Do(ctx, op)
 }
 
 // applyOp applies op and answers with its result.

@@ -21,6 +21,7 @@ type Config struct {
 	Store   Store   `yaml:"store"`
 	Rating  Rating  `yaml:"rating"`
 	Balance Balance `yaml:"balance"`
+	CHF     CHF     `yaml:"chf"`
 }
 
 // Log configures the process logger (log/slog).
@@ -74,7 +75,72 @@ type HTTP struct {
 type SBI struct {
 	// Addr is host:port. Default 127.0.0.1:8081.
 	Addr string `yaml:"addr"`
+	// TLSCert and TLSKey are PEM files; when both are set the listener
+	// speaks HTTP/2 over TLS, otherwise cleartext HTTP/2 (h2c, prior
+	// knowledge) and HTTP/1.1.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
+
+// CHF configures online charging (Nchf_ConvergedCharging, S0).
+type CHF struct {
+	// RatingGroups maps the rating groups an SMF or SMSF reports to tariff
+	// services and quota sizes. A rating group not listed is answered with
+	// resultCode RATING_FAILED. Default: 10 data, 20 voice, 30 sms.
+	RatingGroups []RatingGroup `yaml:"rating_groups"`
+	// ValidityTime is the validityTime of every grant: the consumer reports
+	// and asks again before it ends. Default 1h.
+	ValidityTime Duration `yaml:"validity_time"`
+	// QuotaHoldingTime, when set, is sent as quotaHoldingTime: the consumer
+	// returns a quota unused for this long. Default 0 (not sent).
+	QuotaHoldingTime Duration `yaml:"quota_holding_time"`
+	// ThresholdPercent of a grant is sent as the volume/time/unit quota
+	// threshold: the consumer asks for more when this much is left. 0 sends
+	// none. Default 20.
+	ThresholdPercent int `yaml:"threshold_percent"`
+	// IdleTimeout closes a session that received nothing for this long: its
+	// reservations are released and a final record is written. Default 2h.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// FinalUnitAction is sent in finalUnitIndication with the last grant a
+	// balance allows: TERMINATE, REDIRECT or RESTRICT_ACCESS. Default
+	// TERMINATE.
+	FinalUnitAction string `yaml:"final_unit_action"`
+	// RedirectAddress is the top-up portal URL for REDIRECT.
+	RedirectAddress string `yaml:"redirect_address"`
+	// FilterID names the restriction filter for RESTRICT_ACCESS.
+	FilterID string `yaml:"filter_id"`
+	// CDRDir holds the CHF-CDR files. Default <data_dir>/cdr/chf.
+	CDRDir string `yaml:"cdr_dir"`
+	// PartialRecordVolume and PartialRecordTime close a partial CHF-CDR
+	// of a session after this much volume (bytes) or time. Defaults 1 GiB
+	// and 1h; 0 disables the limit.
+	PartialRecordVolume uint64   `yaml:"partial_record_volume"`
+	PartialRecordTime   Duration `yaml:"partial_record_time"`
+}
+
+// RatingGroup is the charging of one 3GPP rating group.
+type RatingGroup struct {
+	// ID is the rating group number.
+	ID uint32 `yaml:"id"`
+	// Service is the tariff service its usage is rated as ("data", "voice",
+	// "sms" or a plan's own service).
+	Service string `yaml:"service"`
+	// Units is what the consumer measures: volume (bytes), time (seconds)
+	// or units (service specific units, e.g. messages).
+	Units string `yaml:"units"`
+	// Quota is the grant when the consumer asks without a size, in Units.
+	Quota uint64 `yaml:"quota"`
+	// Offline rating groups get no quota: their usage is rated and recorded
+	// in CHF-CDRs only (resultCode QUOTA_MANAGEMENT_NOT_APPLICABLE).
+	Offline bool `yaml:"offline"`
+}
+
+// Rating group unit kinds accepted by [RatingGroup.Units].
+const (
+	UnitsVolume = "volume"
+	UnitsTime   = "time"
+	UnitsUnits  = "units"
+)
 
 // NATS configures the cluster-state connection (DESIGN §3, S0.5 "cluster
 // shared memory").
@@ -228,6 +294,19 @@ func Default() Config {
 			IdempotencyWindow:  Duration(time.Hour),
 			IdempotencyMaxKeys: 1 << 16,
 		},
+		CHF: CHF{
+			RatingGroups: []RatingGroup{
+				{ID: 10, Service: "data", Units: UnitsVolume, Quota: 10 << 20},
+				{ID: 20, Service: "voice", Units: UnitsTime, Quota: 300},
+				{ID: 30, Service: "sms", Units: UnitsUnits, Quota: 1},
+			},
+			ValidityTime:        Duration(time.Hour),
+			ThresholdPercent:    20,
+			IdleTimeout:         Duration(2 * time.Hour),
+			FinalUnitAction:     "TERMINATE",
+			PartialRecordVolume: 1 << 30,
+			PartialRecordTime:   Duration(time.Hour),
+		},
 	}
 }
 
@@ -245,6 +324,9 @@ func (c *Config) Resolve() {
 	}
 	if c.Store.DSN == "" && strings.EqualFold(c.Store.Driver, DriverSQLite) && c.DataDir != "" {
 		c.Store.DSN = filepath.Join(c.DataDir, "tollgate.db")
+	}
+	if c.CHF.CDRDir == "" && c.DataDir != "" {
+		c.CHF.CDRDir = filepath.Join(c.DataDir, "cdr", "chf")
 	}
 	if c.NATS.URL == "" && c.NATS.Embedded.StoreDir == "" && c.DataDir != "" {
 		c.NATS.Embedded.StoreDir = filepath.Join(c.DataDir, "nats")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestDefault(t *testing.T) {
 	}
 	before := c
 	c.Resolve()
-	if c != before {
+	if !reflect.DeepEqual(c, before) {
 		t.Errorf("Resolve is not idempotent")
 	}
 }
@@ -86,6 +87,8 @@ http:
   shutdown_timeout: 20s
 sbi:
   addr: ":8443"
+  tls_cert: /etc/tollgate/sbi.crt
+  tls_key: /etc/tollgate/sbi.key
 nats:
   url: ""
   embedded:
@@ -113,6 +116,20 @@ balance:
   snapshot_every: 5000
   idempotency_window: 1h
   idempotency_max_keys: 200000
+chf:
+  rating_groups:
+    - {id: 1, service: data, units: volume, quota: 5000000}
+    - {id: 2, service: video, units: volume, offline: true}
+  validity_time: 30m
+  quota_holding_time: 5m
+  threshold_percent: 10
+  idle_timeout: 1h
+  final_unit_action: REDIRECT
+  redirect_address: https://topup.example.com
+  filter_id: ""
+  cdr_dir: /var/spool/cdr
+  partial_record_volume: 500000000
+  partial_record_time: 30m
 `
 
 func TestParseFull(t *testing.T) {
@@ -126,7 +143,7 @@ func TestParseFull(t *testing.T) {
 		HTTP: HTTP{Addr: "0.0.0.0:9090", ReadHeaderTimeout: Duration(5 * time.Second),
 			ReadTimeout: Duration(time.Minute), WriteTimeout: Duration(90 * time.Second),
 			IdleTimeout: 0, ShutdownTimeout: Duration(20 * time.Second)},
-		SBI: SBI{Addr: ":8443"},
+		SBI: SBI{Addr: ":8443", TLSCert: "/etc/tollgate/sbi.crt", TLSKey: "/etc/tollgate/sbi.key"},
 		NATS: NATS{
 			Embedded: EmbeddedNATS{Listen: "127.0.0.1:4222", StoreDir: "/var/lib/js", ServerName: "node-1",
 				MaxMemory: 512 << 20, MaxStore: 10_000_000_000,
@@ -137,8 +154,15 @@ func TestParseFull(t *testing.T) {
 		Rating: Rating{PlansDir: "/etc/tollgate/plans", ReloadInterval: Duration(5 * time.Minute)},
 		Balance: Balance{Partitions: 64, NodeID: "chf-1", LeaseTTL: Duration(3 * time.Second), MaxBatch: 512,
 			SnapshotEvery: 5000, IdempotencyWindow: Duration(time.Hour), IdempotencyMaxKeys: 200000},
+		CHF: CHF{
+			RatingGroups: []RatingGroup{{ID: 1, Service: "data", Units: UnitsVolume, Quota: 5000000},
+				{ID: 2, Service: "video", Units: UnitsVolume, Offline: true}},
+			ValidityTime: Duration(30 * time.Minute), QuotaHoldingTime: Duration(5 * time.Minute), ThresholdPercent: 10,
+			IdleTimeout: Duration(time.Hour), FinalUnitAction: "REDIRECT", RedirectAddress: "https://topup.example.com",
+			CDRDir: "/var/spool/cdr", PartialRecordVolume: 500000000, PartialRecordTime: Duration(30 * time.Minute),
+		},
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Parse:\n got %+v\nwant %+v", c, want)
 	}
 	if err := c.Validate(); err != nil {
@@ -151,7 +175,7 @@ func TestParseFull(t *testing.T) {
 		t.Fatalf("re-parse of String(): %v\n%s", err, c.String())
 	}
 	want.Store.DSN = "postgres://tollgate:xxxxx@db:5432/tollgate?sslmode=disable"
-	if c2 != want {
+	if !reflect.DeepEqual(c2, want) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", c2, want)
 	}
 }
@@ -163,12 +187,12 @@ func TestParsePartialKeepsDefaults(t *testing.T) {
 	}
 	want := Default()
 	want.HTTP.Addr = "127.0.0.1:9999"
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
 	for _, empty := range []string{"", "\n# only a comment\n", "---\n", "~\n"} {
 		c, err := Parse("c.yaml", []byte(empty))
-		if err != nil || c != Default() {
+		if err != nil || !reflect.DeepEqual(c, Default()) {
 			t.Errorf("Parse(%q) = %+v, %v; want defaults", empty, c, err)
 		}
 	}
@@ -251,7 +275,7 @@ func TestParseKeepsWhatDecoded(t *testing.T) {
 	if c.DataDir != "/srv" || c.Log.Level != "loud" || c.Store.MaxOpenConns != 0 {
 		t.Errorf("partial config = %+v", c)
 	}
-	if c, err := Parse("c.yaml", []byte("data_dir: [\n")); err == nil || c != Default() {
+	if c, err := Parse("c.yaml", []byte("data_dir: [\n")); err == nil || !reflect.DeepEqual(c, Default()) {
 		t.Errorf("syntax error: got %+v, %v; want defaults and an error", c, err)
 	}
 }
@@ -304,7 +328,7 @@ func TestApplyEnv(t *testing.T) {
 	want.NATS.Embedded.Sync = SyncPolicyInterval
 	want.Store = Store{Driver: "postgres", DSN: "host=db password=x", Migrate: false}
 	want.Rating = Rating{PlansDir: "/plans", ReloadInterval: Duration(time.Minute)}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
 	}
 
@@ -570,7 +594,7 @@ func TestExampleFile(t *testing.T) {
 	c.Resolve()
 	want := Default()
 	want.Resolve()
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("example differs from Default():\n got %s\nwant %s", c, want)
 	}
 	if err := c.Validate(); err != nil {

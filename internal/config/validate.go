@@ -175,6 +175,58 @@ func (c *Config) Validate() error {
 		bad("balance.idempotency_max_keys", "must be at least 1024; got %d", b.IdempotencyMaxKeys)
 	}
 
+	if (c.SBI.TLSCert == "") != (c.SBI.TLSKey == "") {
+		bad("sbi.tls_cert", "sbi.tls_cert and sbi.tls_key must be set together")
+	}
+	h := c.CHF
+	rgSeen := map[uint32]bool{}
+	for i, rg := range h.RatingGroups {
+		k := fmt.Sprintf("chf.rating_groups[%d]", i)
+		if rgSeen[rg.ID] {
+			bad(k+".id", "rating group %d is listed twice", rg.ID)
+		}
+		rgSeen[rg.ID] = true
+		if rg.Service == "" {
+			bad(k+".service", "must not be empty")
+		}
+		switch rg.Units {
+		case UnitsVolume, UnitsTime, UnitsUnits:
+		default:
+			bad(k+".units", "must be volume, time or units; got %q", rg.Units)
+		}
+		if rg.Quota == 0 && !rg.Offline {
+			bad(k+".quota", "must be at least 1 for an online rating group")
+		}
+	}
+	if h.ValidityTime < Duration(time.Second) {
+		bad("chf.validity_time", "must be at least 1s; got %s", h.ValidityTime)
+	}
+	if h.QuotaHoldingTime < 0 {
+		bad("chf.quota_holding_time", "must not be negative; got %s", h.QuotaHoldingTime)
+	}
+	if h.ThresholdPercent < 0 || h.ThresholdPercent > 99 {
+		bad("chf.threshold_percent", "must be from 0 to 99; got %d", h.ThresholdPercent)
+	}
+	if h.IdleTimeout < h.ValidityTime {
+		bad("chf.idle_timeout", "must be at least chf.validity_time (%s); got %s", h.ValidityTime, h.IdleTimeout)
+	}
+	switch h.FinalUnitAction {
+	case "TERMINATE":
+	case "REDIRECT":
+		if h.RedirectAddress == "" {
+			bad("chf.redirect_address", "required with final_unit_action REDIRECT")
+		}
+	case "RESTRICT_ACCESS":
+		if h.FilterID == "" {
+			bad("chf.filter_id", "required with final_unit_action RESTRICT_ACCESS")
+		}
+	default:
+		bad("chf.final_unit_action", "must be TERMINATE, REDIRECT or RESTRICT_ACCESS; got %q", h.FinalUnitAction)
+	}
+	if h.PartialRecordTime < 0 {
+		bad("chf.partial_record_time", "must not be negative; got %s", h.PartialRecordTime)
+	}
+
 	return errors.Join(errs...)
 }
 

@@ -13,7 +13,7 @@ import (
 // moneyPackages handle amounts: float32/float64 may not appear in them
 // (DESIGN §2.2, "money is never float64"), except in a file named
 // metrics.go, which holds Prometheus metrics only.
-var moneyPackages = []string{"money", "rating", "account", "store", "catalog", "api", "usage", "balance"}
+var moneyPackages = []string{"money", "rating", "account", "store", "catalog", "api", "usage", "balance", "chf", "cdr"}
 
 // decoderPackages parse untrusted input: no panic in them.
 var decoderPackages = append([]string{"nchf", "balance", "balance/journal", "config"}, moneyPackages...)

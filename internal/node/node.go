@@ -42,6 +42,7 @@ type Node struct {
 	engine    *rating.Engine
 	catalog   atomic.Pointer[catalog.Catalog]
 	api       atomic.Pointer[http.Handler]
+	chf       *chfRun
 
 	reloads *prometheus.CounterVec
 	plans   prometheus.Gauge
@@ -67,7 +68,7 @@ func New(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, clus
 
 // Subsystems returns the node's subsystems in start order.
 func (n *Node) Subsystems() []server.Subsystem {
-	return []server.Subsystem{(*records)(n), (*balanceSub)(n), (*ledgerSub)(n), (*ratingSub)(n)}
+	return []server.Subsystem{(*records)(n), (*balanceSub)(n), (*ledgerSub)(n), (*ratingSub)(n), (*chfSub)(n)}
 }
 
 // Handler serves the admin API once the subsystems have started (the server

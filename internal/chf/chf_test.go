@@ -1,0 +1,524 @@
+package chf_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/internal/account"
+	"github.com/tollgate-billing/tollgate/internal/balance"
+	"github.com/tollgate-billing/tollgate/internal/balance/journal"
+	"github.com/tollgate-billing/tollgate/internal/cdr"
+	"github.com/tollgate-billing/tollgate/internal/chf"
+	"github.com/tollgate-billing/tollgate/internal/clusterstate"
+	"github.com/tollgate-billing/tollgate/internal/config"
+	"github.com/tollgate-billing/tollgate/internal/money"
+	"github.com/tollgate-billing/tollgate/internal/nchf"
+	"github.com/tollgate-billing/tollgate/internal/nchf/nchftest"
+	"github.com/tollgate-billing/tollgate/internal/rating"
+	"github.com/tollgate-billing/tollgate/internal/store"
+)
+
+// The plan of the tests: data 1.00 EUR per MiB (1 KiB steps), voice 0.06
+// per minute (per second after the first), SMS 0.10 each.
+const testPlan = `
+id: chf-test
+name: CHF test
+currency: EUR
+timezone: UTC
+rounding: {scale: 4, mode: half_up}
+bands:
+  - {id: all, default: true}
+rates:
+  - {id: data, service: data, increments: {first: 1KiB, next: 1KiB}, price: "1.00", per: 1MiB}
+  - {id: voice, service: voice, increments: {first: 60, next: 1}, price: "0.06", per: 60}
+  - {id: sms, service: sms, price: "0.10"}
+`
+
+type env struct {
+	t       *testing.T
+	st      *store.Store
+	eng     *balance.Engine
+	conn    *clusterstate.Conn
+	rat     *rating.Engine
+	svc     *chf.Service
+	cdrDir  string
+	writer  *cdr.Writer
+	base    string
+	client  *http.Client
+	stopSrv func()
+	now     time.Time
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{t: t, cdrDir: filepath.Join(t.TempDir(), "cdr"), now: time.Now().UTC().Truncate(time.Millisecond)}
+	var err error
+	e.st, err = store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "t.db"), Migrate: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	e.conn, err = clusterstate.Open(ctx, config.Default().NATS, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.conn.Close(context.Background()) })
+	j, err := journal.Open(ctx, e.conn.JS(), journal.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng, err = balance.NewEngine(balance.EngineConfig{Partitions: 4, NodeID: "chf-test", Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.eng.Stop(context.Background()) })
+	e.rat = rating.NewEngine()
+	p, err := rating.ParsePlan([]byte(testPlan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rat.Load([]*rating.Plan{p}); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(p)
+	if _, _, err := e.st.PutPlan(ctx, store.PlanRecord{ID: p.ID, Name: p.Name, Currency: "EUR", Document: doc, Source: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	return e
+}
+
+// start builds the service (again, after stop: a restarted node).
+func (e *env) start() {
+	t := e.t
+	ctx := context.Background()
+	kv, err := chf.OpenKVStore(ctx, e.conn.JS(), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.writer, err = cdr.NewWriter(cdr.Config{Dir: e.cdrDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithCancel(context.Background())
+	wdone := make(chan struct{})
+	go func() { defer close(wdone); _ = e.writer.Run(wctx) }()
+	e.svc, err = chf.New(chf.Config{NodeID: "chf-test", CHF: config.Default().CHF,
+		Balances:  balance.Mirror{Engine: e.eng, Account: e.st.GetAccount},
+		Rater:     e.rat,
+		Directory: &chf.StoreDirectory{Data: e.st, TTL: time.Minute},
+		Sessions:  kv, Records: e.writer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var protos http.Protocols
+	protos.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: e.svc.Handler(), Protocols: &protos}
+	go func() { _ = srv.Serve(ln) }()
+	e.base = "http://" + ln.Addr().String()
+	tr := &http.Transport{Protocols: &protos}
+	e.client = &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	stopped := false
+	e.stopSrv = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = srv.Close()
+		tr.CloseIdleConnections()
+		wcancel()
+		<-wdone
+	}
+	t.Cleanup(e.stopSrv)
+}
+
+// subscriber creates an account with a subscriber and the plan, topped up.
+func (e *env) subscriber(id, imsi, topup string, typ account.Type) string {
+	t := e.t
+	ctx := context.Background()
+	cur, _ := money.LookupCurrency("EUR")
+	if _, _, err := e.st.CreateAccount(ctx, account.Account{ID: id, Name: id, Type: typ, Currency: cur}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.st.CreateSubscriber(ctx, account.Subscriber{AccountID: id, IMSI: imsi, MSISDN: "49170" + imsi[len(imsi)-7:]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AssignPlan(ctx, id, "chf-test", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if topup != "" {
+		op := balance.Op{Kind: balance.KindTopUp, Key: "topup:" + id, Account: id, Amount: money.MustParse(topup)}
+		if _, err := (balance.Mirror{Engine: e.eng, Account: e.st.GetAccount}).Do(ctx, &op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return "imsi-" + imsi
+}
+
+type reply struct {
+	status   int
+	location string
+	body     []byte
+	resp     nchf.ChargingDataResponse
+	problem  nchf.ProblemDetails
+}
+
+func (e *env) post(path string, req *nchf.ChargingDataRequest) reply {
+	e.t.Helper()
+	return e.postRaw(path, nchf.AppendChargingDataRequest(nil, req))
+}
+
+func (e *env) postRaw(path string, body []byte) reply {
+	e.t.Helper()
+	hr, err := http.NewRequest("POST", e.base+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	res, err := e.client.Do(hr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.ProtoMajor != 2 {
+		e.t.Fatalf("answered over %s, want HTTP/2", res.Proto)
+	}
+	r := reply{status: res.StatusCode, location: res.Header.Get("Location")}
+	r.body, _ = io.ReadAll(res.Body)
+	ct := res.Header.Get("Content-Type")
+	switch {
+	case len(r.body) == 0:
+	case ct == "application/problem+json":
+		if err := nchftest.Validate(nchftest.ProblemDetails, r.body); err != nil {
+			e.t.Errorf("problem does not match the 3GPP schema: %v\n%s", err, r.body)
+		}
+		if err := nchf.DecodeProblemDetails(r.body, &r.problem); err != nil {
+			e.t.Fatalf("problem: %v\n%s", err, r.body)
+		}
+	default:
+		if err := nchftest.Validate(nchftest.ChargingDataResponse, r.body); err != nil {
+			e.t.Errorf("response does not match the 3GPP schema: %v\n%s", err, r.body)
+		}
+		if err := nchf.DecodeChargingDataResponse(r.body, &r.resp); err != nil {
+			e.t.Fatalf("response: %v\n%s", err, r.body)
+		}
+	}
+	return r
+}
+
+func (e *env) balance(id string) balance.AccountView {
+	e.t.Helper()
+	v, err := e.eng.Account(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
+}
+
+// records reads every CHF-CDR written (after the writer was stopped).
+func (e *env) records() []cdr.Record {
+	e.t.Helper()
+	e.stopSrv()
+	files, _ := filepath.Glob(filepath.Join(e.cdrDir, "*.jsonl"))
+	var out []cdr.Record
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			var r cdr.Record
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				e.t.Fatalf("%s: %v", f, err)
+			}
+			out = append(out, r)
+		}
+		fh.Close()
+	}
+	return out
+}
+
+const mib = 1 << 20
+
+func smfRequest(supi string, isn uint32, at time.Time, mus ...nchf.MultipleUnitUsage) *nchf.ChargingDataRequest {
+	return &nchf.ChargingDataRequest{
+		SubscriberIdentifier: supi,
+		NfConsumerIdentification: nchf.NFIdentification{NFName: "8f2b1c3e-0000-4000-8000-000000000001",
+			NodeFunctionality: nchf.NodeFunctionalitySmf},
+		InvocationTimeStamp: at, InvocationSequenceNumber: isn,
+		NotifyUri:         "http://127.0.0.1:1/notify",
+		MultipleUnitUsage: mus,
+		PDUSessionChargingInformation: &nchf.PDUSessionChargingInformation{ChargingId: 4711,
+			PduSessionInformation: &nchf.PDUSessionInformation{PduSessionID: 5, DnnId: "internet", RatType: "NR",
+				NetworkSlicingInfo: &nchf.NetworkSlicingInfo{SNSSAI: nchf.Snssai{Sst: 1}}}},
+	}
+}
+
+func usedVolume(rg uint32, ul, dl uint64, lsn uint64, request uint64) nchf.MultipleUnitUsage {
+	mu := nchf.MultipleUnitUsage{RatingGroup: rg, UsedUnitContainer: []nchf.UsedUnitContainer{{
+		UplinkVolume: ul, DownlinkVolume: dl, TotalVolume: ul + dl, LocalSequenceNumber: lsn,
+		Triggers: []nchf.Trigger{{TriggerType: nchf.TriggerTypeVolumeLimit, TriggerCategory: nchf.TriggerCategoryImmediateReport}},
+	}}}
+	if request > 0 {
+		mu.RequestedUnit = &nchf.RequestedUnit{TotalVolume: request}
+	}
+	return mu
+}
+
+func refOf(t *testing.T, location string) string {
+	t.Helper()
+	i := strings.LastIndex(location, "/chargingdata/")
+	if i < 0 || !strings.HasPrefix(location, "http://") {
+		t.Fatalf("Location %q", location)
+	}
+	return location[i+len("/chargingdata/"):]
+}
+
+// TestDataSession runs a data session end to end over HTTP/2: create with
+// a quota request, two updates reporting usage, a retransmission, release;
+// the balance, the ledger holds, the answers (checked against the 3GPP
+// schemas) and the CHF-CDR must all agree.
+func TestDataSession(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("acc-1", "001010000000001", "100.00", account.Prepaid)
+	at := e.now
+
+	// Create: 10 MiB asked → 10 MiB granted, 10.00 EUR held.
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, at,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 10 * mib}}))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	ref := refOf(t, r.location)
+	mui := r.resp.MultipleUnitInformation
+	if len(mui) != 1 || mui[0].ResultCode != nchf.ResultCodeSuccess || mui[0].GrantedUnit == nil ||
+		mui[0].GrantedUnit.TotalVolume != 10*mib || mui[0].ValidityTime != 3600 || mui[0].VolumeQuotaThreshold != 2*mib {
+		t.Fatalf("create grant: %s", r.body)
+	}
+	if v := e.balance("acc-1"); v.Balance.String() != "100.00" || v.Held.String() != "10.0000" {
+		t.Fatalf("after create: balance %s held %s", v.Balance, v.Held)
+	}
+
+	// Update: 3 MiB used (1 up, 2 down), 5 MiB asked.
+	upd := smfRequest(supi, 1, at.Add(time.Minute), usedVolume(10, mib, 2*mib, 1, 5*mib))
+	r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", upd)
+	if r.status != 200 || len(r.resp.MultipleUnitInformation) != 1 || r.resp.MultipleUnitInformation[0].GrantedUnit.TotalVolume != 5*mib {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	first := r.body
+	if v := e.balance("acc-1"); v.Balance.String() != "97.0000" || v.Held.String() != "5.0000" {
+		t.Fatalf("after update: balance %s held %s", v.Balance, v.Held)
+	}
+	// The same update again (a retransmission): same answer, nothing charged.
+	upd.RetransmissionIndicator = true
+	r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", upd)
+	if r.status != 200 || !bytes.Equal(r.body, first) {
+		t.Fatalf("retransmission: %d %s\nfirst %s", r.status, r.body, first)
+	}
+	if v := e.balance("acc-1"); v.Balance.String() != "97.0000" || v.Held.String() != "5.0000" {
+		t.Fatalf("after retransmission: balance %s held %s", v.Balance, v.Held)
+	}
+	// An older sequence number is refused.
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", smfRequest(supi, 0, at)); r.status != 400 {
+		t.Fatalf("old ISN: %d %s", r.status, r.body)
+	}
+
+	// Release: 512 KiB more used.
+	r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release",
+		smfRequest(supi, 2, at.Add(2*time.Minute), usedVolume(10, 0, mib/2, 2, 0)))
+	if r.status != 204 || len(r.body) != 0 {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	if v := e.balance("acc-1"); v.Balance.String() != "96.5000" || !v.Held.IsZero() || len(v.Reservations) != 0 {
+		t.Fatalf("after release: balance %s held %s reservations %d", v.Balance, v.Held, len(v.Reservations))
+	}
+	// Further updates find no session; a retransmitted release gets 204.
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", smfRequest(supi, 3, at)); r.status != 404 ||
+		r.problem.Cause != nchf.CauseContextNotFound {
+		t.Fatalf("update after release: %d %s", r.status, r.body)
+	}
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release",
+		smfRequest(supi, 2, at.Add(2*time.Minute), usedVolume(10, 0, mib/2, 2, 0))); r.status != 204 {
+		t.Fatalf("retransmitted release: %d %s", r.status, r.body)
+	}
+	if v := e.balance("acc-1"); v.Balance.String() != "96.5000" {
+		t.Fatalf("after retransmitted release: balance %s", v.Balance)
+	}
+
+	recs := e.records()
+	if len(recs) != 1 {
+		t.Fatalf("records: %+v", recs)
+	}
+	c := recs[0]
+	if c.RecordType != "CHF_FINAL" || c.ChargingDataRef != ref || c.SubscriberIdentifier != supi || c.AccountID != "acc-1" ||
+		c.CauseForRecordClosing != "normalRelease" || c.ChargingID != 4711 || c.DNN != "internet" || len(c.Usage) != 1 {
+		t.Fatalf("record: %+v", c)
+	}
+	u := c.Usage[0]
+	if u.RatingGroup != 10 || u.TotalVolume != 3*mib+mib/2 || u.UplinkVolume != mib || u.DownlinkVolume != 2*mib+mib/2 ||
+		u.Amount != "3.5000" || u.Currency != "EUR" || len(u.LocalSequenceNumbers) != 2 {
+		t.Fatalf("record usage: %+v", u)
+	}
+}
+
+// TestQuotaRunsOut: a prepaid balance that covers only part of the asked
+// quota gets a smaller grant with finalUnitIndication TERMINATE, then
+// QUOTA_LIMIT_REACHED; a create with nothing left is refused.
+func TestQuotaRunsOut(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("poor", "001010000000002", "2.50", account.Prepaid)
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 10 * mib}}))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	mi := r.resp.MultipleUnitInformation[0]
+	if mi.ResultCode != nchf.ResultCodeSuccess || mi.GrantedUnit.TotalVolume != 2*mib+mib/2 ||
+		mi.FinalUnitIndication == nil || mi.FinalUnitIndication.FinalUnitAction != nchf.FinalUnitActionTerminate {
+		t.Fatalf("partial grant: %s", r.body)
+	}
+	ref := refOf(t, r.location)
+	// All of it used, more asked: nothing left.
+	r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update",
+		smfRequest(supi, 1, e.now, usedVolume(10, 0, 2*mib+mib/2, 1, 10*mib)))
+	if r.status != 200 || r.resp.MultipleUnitInformation[0].ResultCode != nchf.ResultCodeQuotaLimitReached ||
+		r.resp.MultipleUnitInformation[0].GrantedUnit != nil {
+		t.Fatalf("exhausted: %d %s", r.status, r.body)
+	}
+	if v := e.balance("poor"); !v.Balance.IsZero() || !v.Held.IsZero() {
+		t.Fatalf("balance %s held %s", v.Balance, v.Held)
+	}
+	// A new session with nothing left is refused.
+	r = e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now.Add(time.Second),
+		nchf.MultipleUnitUsage{RatingGroup: 10}))
+	if r.status != 403 || r.problem.Cause != nchf.CauseQuotaLimitReached {
+		t.Fatalf("create when broke: %d %s", r.status, r.body)
+	}
+}
+
+// TestSMSEvent: a one-time event (IEC) from an SMSF is rated and debited in
+// one request; a retransmission charges nothing twice and writes no second
+// record.
+func TestSMSEvent(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("sms-1", "001010000000003", "1.00", account.Prepaid)
+	req := &nchf.ChargingDataRequest{
+		SubscriberIdentifier:     supi,
+		NfConsumerIdentification: nchf.NFIdentification{NFName: "smsf-1", NodeFunctionality: nchf.NodeFunctionalitySmsf},
+		InvocationTimeStamp:      e.now, InvocationSequenceNumber: 1, OneTimeEvent: true, OneTimeEventType: "IEC",
+		MultipleUnitUsage: []nchf.MultipleUnitUsage{{RatingGroup: 30,
+			UsedUnitContainer: []nchf.UsedUnitContainer{{ServiceSpecificUnits: 1, LocalSequenceNumber: 1}}}},
+		SMSChargingInformation: &nchf.SMSChargingInformation{
+			OriginatorInfo: &nchf.OriginatorInfo{OriginatorGPSI: "msisdn-491700000003"},
+			RecipientInfo:  []nchf.RecipientInfo{{RecipientGPSI: "msisdn-491709999999"}}},
+	}
+	for i := 0; i < 2; i++ {
+		r := e.post("/nchf-convergedcharging/v3/chargingdata", req)
+		if r.status != 201 || r.resp.MultipleUnitInformation[0].ResultCode != nchf.ResultCodeSuccess {
+			t.Fatalf("event %d: %d %s", i, r.status, r.body)
+		}
+		req.RetransmissionIndicator = true
+	}
+	if v := e.balance("sms-1"); v.Balance.String() != "0.9000" {
+		t.Fatalf("balance after one SMS sent twice: %s", v.Balance)
+	}
+	// Ten more: nine fit in 0.90, the tenth is refused.
+	for i := 2; i <= 11; i++ {
+		req.InvocationSequenceNumber, req.RetransmissionIndicator = uint32(i), false
+		req.InvocationTimeStamp = e.now.Add(time.Duration(i) * time.Second)
+		r := e.post("/nchf-convergedcharging/v3/chargingdata", req)
+		want := 201
+		if i == 11 {
+			want = 403
+		}
+		if r.status != want {
+			t.Fatalf("SMS %d: %d %s", i, r.status, r.body)
+		}
+	}
+	recs := e.records()
+	if len(recs) != 10 {
+		t.Fatalf("%d event records, want 10", len(recs))
+	}
+	if r := recs[0]; r.RecordType != "CHF_EVENT" || r.SMS == nil || r.SMS.Recipient != "msisdn-491709999999" || r.Usage[0].Amount != "0.1000" {
+		t.Fatalf("event record: %+v", r)
+	}
+}
+
+// TestRestartContinuesSession: a new service on the same cluster state
+// (a restarted node) continues an open session.
+func TestRestartContinuesSession(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("acc-r", "001010000000004", "50.00", account.Prepaid)
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 4 * mib}}))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	ref := refOf(t, r.location)
+	e.stopSrv()
+	e.start()
+	if open, _ := e.svc.Sessions(); open != 1 {
+		t.Fatalf("sessions after restart: %d", open)
+	}
+	r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 1, e.now, usedVolume(10, mib, mib, 1, 0)))
+	if r.status != 204 {
+		t.Fatalf("release after restart: %d %s", r.status, r.body)
+	}
+	if v := e.balance("acc-r"); v.Balance.String() != "48.0000" || !v.Held.IsZero() {
+		t.Fatalf("balance %s held %s", v.Balance, v.Held)
+	}
+}
+
+// TestErrors: bad input gets a ProblemDetails with the right status and
+// cause, and charges nothing.
+func TestErrors(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("acc-e", "001010000000005", "10.00", account.Prepaid)
+	cases := []struct {
+		name, path, body string
+		status           int
+		cause            string
+	}{
+		{"malformed", "/nchf-convergedcharging/v3/chargingdata", `{"subscriberIdentifier":`, 400, nchf.CauseInvalidMsgFormat},
+		{"missing mandatory", "/nchf-convergedcharging/v3/chargingdata", `{"subscriberIdentifier":"` + supi + `"}`, 400, nchf.CauseMandatoryIEMissing},
+		{"wrong type", "/nchf-convergedcharging/v3/chargingdata", `{"nfConsumerIdentification":{"nodeFunctionality":"SMF"},"invocationTimeStamp":"2026-01-01T00:00:00Z","invocationSequenceNumber":"1"}`, 400, nchf.CauseMandatoryIEIncorrect},
+		{"unknown subscriber", "/nchf-convergedcharging/v3/chargingdata", string(nchf.AppendChargingDataRequest(nil, smfRequest("imsi-999990000000000", 0, e.now))), 404, nchf.CauseUserUnknown},
+		{"no subscriber", "/nchf-convergedcharging/v3/chargingdata", string(nchf.AppendChargingDataRequest(nil, smfRequest("", 0, e.now))), 400, nchf.CauseChargingFailed},
+		{"unknown ref", "/nchf-convergedcharging/v3/chargingdata/nope/update", string(nchf.AppendChargingDataRequest(nil, smfRequest(supi, 1, e.now))), 404, nchf.CauseContextNotFound},
+		{"bad path", "/nchf-convergedcharging/v3/chargingdata/x/y/z", `{}`, 404, nchf.CauseResourceURIStructureNotFound},
+		{"huge", "/nchf-convergedcharging/v3/chargingdata", `{"x":"` + strings.Repeat("a", 70000) + `"}`, 413, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.postRaw(c.path, []byte(c.body))
+			if r.status != c.status || r.problem.Cause != c.cause || r.problem.Status != c.status {
+				t.Fatalf("%d %s; want %d %s", r.status, r.body, c.status, c.cause)
+			}
+		})
+	}
+	if v := e.balance("acc-e"); v.Balance.String() != "10.00" || !v.Held.IsZero() {
+		t.Fatalf("balance %s held %s after errors", v.Balance, v.Held)
+	}
+}

@@ -1,0 +1,355 @@
+package chf
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/internal/balance"
+	"github.com/tollgate-billing/tollgate/internal/config"
+	"github.com/tollgate-billing/tollgate/internal/money"
+	"github.com/tollgate-billing/tollgate/internal/nchf"
+	"github.com/tollgate-billing/tollgate/internal/rating"
+)
+
+// This file is where quota is granted (S0, TS 32.291 §6.1.6.2.1.13
+// MultipleUnitInformation): for one rating group of one request, the used
+// units are rated and taken from the open reservation, and the requested
+// units are rated and reserved on the subscriber's account, sized down to
+// what the balance allows.
+
+// used is the usage one request reports for one rating group.
+type used struct {
+	ul, dl, vol, time, units uint64
+	first, last              time.Time
+	lsns                     []uint64
+}
+
+// quantity is the usage in the rating group's units.
+func (u *used) quantity(kind string) uint64 {
+	switch kind {
+	case config.UnitsVolume:
+		return u.vol
+	case config.UnitsTime:
+		return u.time
+	default:
+		return u.units
+	}
+}
+
+func sumUsed(cs []nchf.UsedUnitContainer, at time.Time) used {
+	var u used
+	for i := range cs {
+		c := &cs[i]
+		vol := c.TotalVolume
+		if vol == 0 {
+			vol = c.UplinkVolume + c.DownlinkVolume
+		}
+		u.ul += c.UplinkVolume
+		u.dl += c.DownlinkVolume
+		u.vol += vol
+		u.time += uint64(c.Time)
+		u.units += c.ServiceSpecificUnits
+		u.lsns = append(u.lsns, c.LocalSequenceNumber)
+		t := c.TriggerTimestamp
+		if t.IsZero() {
+			t = at
+		}
+		if u.first.IsZero() || t.Before(u.first) {
+			u.first = t
+		}
+		if t.After(u.last) {
+			u.last = t
+		}
+	}
+	return u
+}
+
+func requestedQuantity(kind string, r *nchf.RequestedUnit) uint64 {
+	if r == nil {
+		return 0
+	}
+	switch kind {
+	case config.UnitsVolume:
+		if r.TotalVolume != 0 {
+			return r.TotalVolume
+		}
+		return r.UplinkVolume + r.DownlinkVolume
+	case config.UnitsTime:
+		return uint64(r.Time)
+	default:
+		return r.ServiceSpecificUnits
+	}
+}
+
+func grantedUnit(kind string, q uint64) *nchf.GrantedUnit {
+	switch kind {
+	case config.UnitsVolume:
+		return &nchf.GrantedUnit{TotalVolume: q}
+	case config.UnitsTime:
+		return &nchf.GrantedUnit{Time: uint32(min(q, 1<<32-1))}
+	default:
+		return &nchf.GrantedUnit{ServiceSpecificUnits: q}
+	}
+}
+
+// price rates q units of the rating group's service under the plan.
+func (s *Service) price(planID string, rg config.RatingGroup, start time.Time, q uint64) (money.Decimal, error) {
+	if q == 0 {
+		return money.Decimal{}, nil
+	}
+	res := s.results.Get().(*rating.Result)
+	defer s.results.Put(res)
+	ev := rating.Event{PlanID: planID, Service: rg.Service, Start: start, Quantity: q}
+	if err := s.cfg.Rater.Rate(&ev, res); err != nil {
+		return money.Decimal{}, err
+	}
+	return res.Amount, nil
+}
+
+// affordable is the largest quantity ≤ max whose price is ≤ budget (prices
+// grow with the quantity; increments and fees make them step, so this
+// searches rather than divides).
+func (s *Service) affordable(planID string, rg config.RatingGroup, start time.Time, max uint64, budget money.Decimal) uint64 {
+	lo, hi := uint64(0), max
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		p, err := s.price(planID, rg, start, mid)
+		if err == nil && p.Cmp(budget) <= 0 {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// groupOutcome is what handling one rating group produced.
+type groupOutcome struct {
+	info nchf.MultipleUnitInformation
+	// denied is set when the account refuses service (inactive).
+	denied bool
+	// broke is set when the balance could not grant anything.
+	broke bool
+}
+
+// request is one request being applied to a session: the keys of its
+// balance operations come from the ref and the sequence number.
+type request struct {
+	ref    string
+	isn    uint32
+	at     time.Time // invocationTimeStamp: rating and expiry times
+	final  bool      // release: no new quota
+	sub    Subscription
+	expire int64 // reservation expiry (unix ns)
+}
+
+func (r *request) key(rg uint32, op string) string {
+	return "chf:" + r.ref + ":" + utoa(uint64(r.isn)) + ":" + utoa(uint64(rg)) + ":" + op
+}
+
+// applyGroup handles one multipleUnitUsage entry on g.
+func (s *Service) applyGroup(ctx context.Context, r *request, g *Group, mu *nchf.MultipleUnitUsage) (groupOutcome, error) {
+	out := groupOutcome{info: nchf.MultipleUnitInformation{RatingGroup: mu.RatingGroup}}
+	rg, ok := s.groups[mu.RatingGroup]
+	if !ok {
+		out.info.ResultCode = nchf.ResultCodeRatingFailed
+		return out, nil
+	}
+	// 1. Used units: rate, take from the reservation (or debit).
+	u := sumUsed(mu.UsedUnitContainer, r.at)
+	if q := u.quantity(rg.Units); q > 0 || len(mu.UsedUnitContainer) > 0 {
+		start := u.first
+		if start.IsZero() {
+			start = r.at
+		}
+		amount, err := s.price(r.sub.PlanID, rg, start, q)
+		if err != nil {
+			out.info.ResultCode = nchf.ResultCodeRatingFailed
+			s.cfg.Logger.Warn("rating failed", "ref", r.ref, "rg", rg.ID, "err", err)
+			return out, nil
+		}
+		if err := s.charge(ctx, r, g, rg, amount); err != nil {
+			return out, err
+		}
+		g.addUsage(&u, amount)
+	}
+	// 2. Requested units: reserve and grant.
+	if r.final {
+		return out, s.releaseGroup(ctx, r, g)
+	}
+	if rg.Offline {
+		out.info.ResultCode = nchf.ResultCodeQuotaManagementNotApplicable
+		return out, nil
+	}
+	if g.Reservation != "" {
+		// A reservation still open (the consumer asked for more without
+		// reporting usage): release it before the new grant.
+		if err := s.releaseGroup(ctx, r, g); err != nil {
+			return out, err
+		}
+	}
+	want := requestedQuantity(rg.Units, mu.RequestedUnit)
+	if want == 0 {
+		want = rg.Quota
+	}
+	return s.grant(ctx, r, g, rg, want, out)
+}
+
+// charge takes amount for used units: from the group's reservation, the
+// excess (if the usage cost more than was held) as a debit.
+func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.RatingGroup, amount money.Decimal) error {
+	if rg.Offline {
+		return nil // rated for the CDR only
+	}
+	excess := amount
+	if g.Reservation != "" {
+		take := money.Min(amount, g.Held)
+		op := balance.Op{Kind: balance.KindCommit, Key: r.key(rg.ID, "c"), Account: r.sub.AccountID,
+			Reservation: g.Reservation, Amount: take}
+		_, err := s.cfg.Balances.Do(ctx, &op)
+		switch {
+		case err == nil:
+			excess, _ = amount.Sub(take)
+		case errors.Is(err, balance.ErrUnknownReservation), errors.Is(err, balance.ErrReservationExpired):
+			// The engine released it already (expired): the whole amount
+			// becomes a debit.
+		default:
+			return err
+		}
+		g.Reservation, g.Held, g.Granted = "", money.Decimal{}, 0
+	}
+	if excess.Sign() <= 0 {
+		return nil
+	}
+	op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "d"), Account: r.sub.AccountID, Amount: excess}
+	_, err := s.cfg.Balances.Do(ctx, &op)
+	if errors.Is(err, balance.ErrInsufficientFunds) || errors.Is(err, balance.ErrAccountInactive) {
+		// Usage already happened: it cannot be refused, only recorded.
+		g.Unbilled, _ = g.Unbilled.Add(excess)
+		s.m.unbilled.Inc()
+		return nil
+	}
+	return err
+}
+
+// releaseGroup releases the group's open reservation.
+func (s *Service) releaseGroup(ctx context.Context, r *request, g *Group) error {
+	if g.Reservation == "" {
+		return nil
+	}
+	op := balance.Op{Kind: balance.KindRelease, Key: r.key(g.RG, "l"), Account: r.sub.AccountID, Reservation: g.Reservation}
+	_, err := s.cfg.Balances.Do(ctx, &op)
+	if err != nil && !errors.Is(err, balance.ErrUnknownReservation) && !errors.Is(err, balance.ErrReservationExpired) {
+		return err
+	}
+	g.Reservation, g.Held, g.Granted = "", money.Decimal{}, 0
+	return nil
+}
+
+// grant reserves the price of want units (or of as many as the balance
+// allows) and fills in the grant.
+func (s *Service) grant(ctx context.Context, r *request, g *Group, rg config.RatingGroup, want uint64, out groupOutcome) (groupOutcome, error) {
+	price, err := s.price(r.sub.PlanID, rg, r.at, want)
+	if err != nil {
+		out.info.ResultCode = nchf.ResultCodeRatingFailed
+		s.cfg.Logger.Warn("rating failed", "ref", r.ref, "rg", rg.ID, "err", err)
+		return out, nil
+	}
+	granted, final := want, false
+	if price.Sign() > 0 {
+		g.Grants++
+		rid := r.ref + "/" + utoa(uint64(rg.ID)) + "/" + utoa(uint64(g.Grants))
+		op := balance.Op{Kind: balance.KindReserve, Key: r.key(rg.ID, "r"), Account: r.sub.AccountID,
+			Reservation: rid, Amount: price, Expires: r.expire, Partial: true}
+		res, err := s.cfg.Balances.Do(ctx, &op)
+		switch {
+		case errors.Is(err, balance.ErrAccountInactive):
+			out.info.ResultCode, out.denied = nchf.ResultCodeEndUserServiceDenied, true
+			return out, nil
+		case err != nil:
+			return out, err
+		}
+		if res.GrantedAmount.IsZero() {
+			out.info.ResultCode, out.broke = nchf.ResultCodeQuotaLimitReached, true
+			g.FinalGranted = true
+			return out, nil
+		}
+		g.Reservation, g.Held = rid, res.GrantedAmount
+		if res.GrantedAmount.Cmp(price) < 0 {
+			granted, final = s.affordable(r.sub.PlanID, rg, r.at, want, res.GrantedAmount), true
+			if granted == 0 {
+				if err := s.releaseGroup(ctx, r, g); err != nil {
+					return out, err
+				}
+				out.info.ResultCode, out.broke = nchf.ResultCodeQuotaLimitReached, true
+				g.FinalGranted = true
+				return out, nil
+			}
+		}
+	}
+	g.Granted, g.FinalGranted = granted, final
+	in := &out.info
+	in.ResultCode = nchf.ResultCodeSuccess
+	in.GrantedUnit = grantedUnit(rg.Units, granted)
+	in.ValidityTime = int64(s.cfg.ValidityTime / time.Second)
+	if s.cfg.QuotaHoldingTime > 0 {
+		in.QuotaHoldingTime = int64(s.cfg.QuotaHoldingTime / time.Second)
+	}
+	if p := uint64(s.cfg.ThresholdPercent); p > 0 && !final {
+		th := granted * p / 100
+		switch rg.Units {
+		case config.UnitsVolume:
+			in.VolumeQuotaThreshold = th
+		case config.UnitsTime:
+			in.TimeQuotaThreshold = th
+		default:
+			in.UnitQuotaThreshold = th
+		}
+	}
+	if final {
+		in.FinalUnitIndication = s.finalUnit()
+	}
+	return out, nil
+}
+
+// finalUnit is the finalUnitIndication sent with the last grant.
+func (s *Service) finalUnit() *nchf.FinalUnitIndication {
+	f := &nchf.FinalUnitIndication{FinalUnitAction: s.cfg.FinalUnitAction}
+	switch s.cfg.FinalUnitAction {
+	case nchf.FinalUnitActionRedirect:
+		f.RedirectServer = &nchf.RedirectServer{RedirectAddressType: nchf.RedirectAddressTypeUrl, RedirectServerAddress: s.cfg.RedirectAddress}
+	case nchf.FinalUnitActionRestrictAccess:
+		f.FilterId = s.cfg.FilterID
+	}
+	return f
+}
+
+func (g *Group) addUsage(u *used, amount money.Decimal) {
+	g.Uplink += u.ul
+	g.Downlink += u.dl
+	g.Volume += u.vol
+	g.Time += u.time
+	g.Units += u.units
+	g.Amount, _ = g.Amount.Add(amount)
+	if !u.first.IsZero() && (g.First.IsZero() || u.first.Before(g.First)) {
+		g.First = u.first
+	}
+	if u.last.After(g.Last) {
+		g.Last = u.last
+	}
+	g.LSNs = append(g.LSNs, u.lsns...)
+}
+
+func utoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}
