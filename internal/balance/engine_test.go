@@ -51,7 +51,7 @@ func (c *cluster) engine(t *testing.T, node string, ck *clock) *balance.Engine {
 		ck = &clock{}
 	}
 	e, err := balance.NewEngine(balance.EngineConfig{Partitions: 4, NodeID: node, Journal: c.j,
-		LeaseTTL: 600 * time.Millisecond, SnapshotEvery: 5, SweepInterval: 20 * time.Millisecond, Now: ck.now})
+		LeaseTTL: 1500 * time.Millisecond, SnapshotEvery: 5, SweepInterval: 20 * time.Millisecond, Now: ck.now})
 	if err != nil {
 		t.Fatal(err)
 	}
