@@ -135,14 +135,30 @@ type sessions struct {
 		mu sync.Mutex
 		m  map[string]*Session
 	}
+	// byAccount finds the sessions of an account (for notifications after
+	// a top-up or a status change). An account's sessions never move: the
+	// account of a session is fixed at create.
+	accMu     sync.Mutex
+	byAccount map[string]map[string]*Session
 }
 
 func newSessions() *sessions {
-	t := &sessions{}
+	t := &sessions{byAccount: make(map[string]map[string]*Session)}
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*Session)
 	}
 	return t
+}
+
+// ofAccount returns the sessions (open and tombstones) of an account.
+func (t *sessions) ofAccount(account string) []*Session {
+	t.accMu.Lock()
+	defer t.accMu.Unlock()
+	out := make([]*Session, 0, len(t.byAccount[account]))
+	for _, s := range t.byAccount[account] {
+		out = append(out, s)
+	}
+	return out
 }
 
 func (t *sessions) shard(ref string) int {
@@ -170,14 +186,34 @@ func (t *sessions) add(s *Session) (*Session, bool) {
 		return cur, false
 	}
 	sh.m[s.Ref] = s
+	t.accMu.Lock()
+	m := t.byAccount[s.AccountID]
+	if m == nil {
+		m = make(map[string]*Session)
+		t.byAccount[s.AccountID] = m
+	}
+	m[s.Ref] = s
+	t.accMu.Unlock()
 	return s, true
 }
 
 func (t *sessions) remove(ref string) {
 	sh := &t.shards[t.shard(ref)]
 	sh.mu.Lock()
+	s := sh.m[ref]
 	delete(sh.m, ref)
 	sh.mu.Unlock()
+	if s == nil {
+		return
+	}
+	t.accMu.Lock()
+	if m := t.byAccount[s.AccountID]; m != nil {
+		delete(m, ref)
+		if len(m) == 0 {
+			delete(t.byAccount, s.AccountID)
+		}
+	}
+	t.accMu.Unlock()
 }
 
 // all returns the sessions (a snapshot of the table).
