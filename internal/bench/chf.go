@@ -211,8 +211,9 @@ type chfGen struct {
 // through the admin API (unless cfg.Setup is false), then the load on the
 // Nchf_ConvergedCharging API. Errors of single requests never stop the
 // load; they are counted in the report. The error is about the run itself
-// (invalid config, failed setup, canceled context); the report is returned
-// with what was measured so far.
+// (invalid config, failed setup, canceled context, or not a single request
+// answered as expected); the report is returned with what was measured so
+// far.
 func RunCHF(ctx context.Context, cfg CHFConfig) (*CHFReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -225,7 +226,9 @@ func RunCHF(ctx context.Context, cfg CHFConfig) (*CHFReport, error) {
 	if cfg.Setup {
 		g.progress("setup: plan %s, then %d subscribers through %s (%d at once)", CHFPlanID, cfg.Subscribers, g.api, cfg.SetupConcurrency)
 		s, err := g.setup(ctx)
-		rep.Setup = s
+		if s.Plan != "" { // the subscribers' part ran
+			rep.Setup = s
+		}
 		if err != nil {
 			return rep, err
 		}
@@ -244,6 +247,9 @@ func RunCHF(ctx context.Context, cfg CHFConfig) (*CHFReport, error) {
 	l := rep.Load
 	g.progress("load: %.0f requests/s, p50 %.3fms p99 %.3fms p99.9 %.3fms, %d errors", l.RequestsPerSec,
 		l.All.Latency.P50Ms, l.All.Latency.P99Ms, l.All.Latency.P999Ms, l.All.Errors)
+	if l.Requests > 0 && l.Errors == l.Requests {
+		return rep, fmt.Errorf("bench: every request failed; first: %s", l.All.FirstError)
+	}
 	return rep, nil
 }
 

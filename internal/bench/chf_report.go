@@ -73,10 +73,11 @@ type CHFSetupReport struct {
 	FirstError     string       `json:"first_error,omitempty"`
 }
 
-// CHFSetupStep counts the answers to one step of the setup: Existed is an
-// idempotent repeat (200, or a replayed top-up), Conflict a 409 (the
-// object exists with other content, or the top-up key was used for another
-// amount: left as it is), Failed anything else.
+// CHFSetupStep counts the answers to one step of the setup: Created a 201
+// (an assignment always answers 201, a repeat being a no-op) or a top-up
+// applied now, Existed an idempotent repeat (200, or a replayed top-up),
+// Conflict a 409 (the object exists with other content, or the top-up key
+// was used for another amount: left as it is), Failed anything else.
 type CHFSetupStep struct {
 	Created  uint64 `json:"created"`
 	Existed  uint64 `json:"existed"`
@@ -203,14 +204,19 @@ func (r *CHFReport) WriteText(w io.Writer) error {
 		for _, st := range []struct {
 			name string
 			s    CHFSetupStep
-		}{{"account   ", s.Account}, {"subscriber", s.Subscriber}, {"assignment", s.Assignment}, {"top-up    ", s.TopUp}} {
+		}{{"account   ", s.Account}, {"subscriber", s.Subscriber}, {"top-up    ", s.TopUp}} {
 			p("  %s  %d created, %d existed, %d conflict, %d failed", st.name, st.s.Created, st.s.Existed, st.s.Conflict, st.s.Failed)
 		}
+		p("  assignment  %d set (a repeat is a no-op, also answered 201), %d failed", s.Assignment.Created, s.Assignment.Failed)
 		if s.FirstError != "" {
 			p("  first error: %s", s.FirstError)
 		}
 	}
 	l := r.Load
+	if l.Mode == "" { // the run stopped before the load
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	p("")
 	mode := "closed loop (as fast as possible)"
 	if l.Mode == "open" {

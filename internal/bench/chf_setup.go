@@ -195,17 +195,19 @@ func (g *chfGen) setupStep(ctx context.Context, hc *http.Client, t *setupTally, 
 		return false
 	case status == http.StatusCreated:
 		st.Created++
-	case status == http.StatusOK:
-		// An idempotent repeat, or a top-up (200 always; replayed when
-		// its key was used before).
+	case status == http.StatusOK && st == &t.topUp:
+		// A top-up answers 200, with "replayed": true when its key was
+		// used before.
 		var r struct {
-			Replayed *bool `json:"replayed"`
+			Replayed bool `json:"replayed"`
 		}
-		if json.Unmarshal(resp, &r) == nil && r.Replayed != nil && !*r.Replayed {
-			st.Created++
-		} else {
+		if json.Unmarshal(resp, &r) == nil && r.Replayed {
 			st.Existed++
+		} else {
+			st.Created++
 		}
+	case status == http.StatusOK:
+		st.Existed++ // an idempotent repeat
 	case status == http.StatusConflict:
 		st.Conflict++
 	default:

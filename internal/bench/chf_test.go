@@ -367,7 +367,7 @@ func (a *fakeAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.requests++
-	if a.failAll {
+	if a.failAll && r.URL.Path != "/api/v1/plans" {
 		http.Error(w, `{"error":{"code":"internal","message":"fake failure"}}`, http.StatusInternalServerError)
 		return
 	}
@@ -672,10 +672,12 @@ func TestCHFSetupIdempotent(t *testing.T) {
 		t.Errorf("top-up again: %+v; %d keys", rep.Setup.TopUp, keys)
 	}
 
-	// A failing admin API fails the setup, with the first error.
+	// A failing admin API fails the setup, with the first error, and the
+	// load does not start.
 	rep, err = RunCHF(context.Background(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || rep == nil || rep.Setup == nil {
-		t.Errorf("setup against a failing API: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || rep == nil || rep.Setup == nil ||
+		rep.Setup.Account.Failed != 20 || rep.Setup.Subscriber != (CHFSetupStep{}) || rep.Load.Requests != 0 {
+		t.Errorf("setup against a failing API: %v; %+v", err, rep.Setup)
 	}
 }
 
@@ -748,8 +750,8 @@ func TestCHFNoServer(t *testing.T) {
 	cfg := chfTestConfig("http://" + addr)
 	cfg.Duration, cfg.SMSShare = 100*time.Millisecond, 0
 	rep, err := RunCHF(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil || !strings.Contains(err.Error(), "every request failed; first: ") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("error %v", err)
 	}
 	c := rep.Load.Create
 	if c.Requests == 0 || c.Failures["connection_refused"] != c.Requests || c.Errors != c.Requests ||

@@ -122,8 +122,8 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 // errors.Is(err, ErrInvalid) holds), or nil. Required: a known recordType,
 // subscriberIdentifier, accountId, a non-zero recordOpeningTime, a
 // recordClosingTime not before it, and for each usage an ISO 4217 currency
-// and an amount that is an exact decimal. Every time must be within the
-// years 0–9999, which RFC 3339 can write.
+// and an amount that is an exact decimal (so must unbilled, when set).
+// Every time must be within the years 0–9999, which RFC 3339 can write.
 func (r *Record) Validate() error {
 	var errs []error
 	bad := func(field, problem string) { errs = append(errs, &FieldError{Field: field, Problem: problem}) }
@@ -162,6 +162,11 @@ func (r *Record) Validate() error {
 			bad(path("amount"), "missing")
 		} else if _, err := money.Parse(u.Amount); err != nil {
 			bad(path("amount"), strconv.Quote(u.Amount)+" is not an exact decimal")
+		}
+		if u.Unbilled != "" {
+			if _, err := money.Parse(u.Unbilled); err != nil {
+				bad(path("unbilled"), strconv.Quote(u.Unbilled)+" is not an exact decimal")
+			}
 		}
 		if !rfc3339Year(u.FirstUsage) {
 			bad(path("firstUsage"), "year outside 0–9999")

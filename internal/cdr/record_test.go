@@ -38,6 +38,8 @@ func TestValidate(t *testing.T) {
 			[]string{`listOfMultipleUnitUsage[0].amount: "1e-3" is not an exact decimal`}},
 		{"usage with NaN amount", func(r *Record) { r.Usage[0].Amount = "NaN" }, []string{`amount: "NaN" is not an exact decimal`}},
 		{"usage with grouped amount", func(r *Record) { r.Usage[0].Amount = "1,000.00" }, []string{`"1,000.00" is not an exact decimal`}},
+		{"usage with bad unbilled", func(r *Record) { r.Usage[0].Unbilled = "0.1.2" },
+			[]string{`listOfMultipleUnitUsage[0].unbilled: "0.1.2" is not an exact decimal`}},
 		{"usage time out of range", func(r *Record) { r.Usage[0].LastUsage = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC) },
 			[]string{"listOfMultipleUnitUsage[0].lastUsage: year outside"}},
 		{"every problem at once", func(r *Record) {

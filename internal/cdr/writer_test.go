@@ -179,9 +179,9 @@ func TestWriteCloseReadBack(t *testing.T) {
 
 func TestConcurrentWriters(t *testing.T) {
 	t.Parallel()
-	w := newWriter(t, Config{QueueSize: 64, MaxBytes: 512 << 10})
+	w := newWriter(t, Config{QueueSize: 64, MaxBytes: 256 << 10})
 	startRun(t, w)
-	const writers, each = 8, 300
+	const writers, each = 8, 150
 	var wg sync.WaitGroup
 	for g := range writers {
 		wg.Go(func() {
