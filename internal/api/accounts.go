@@ -155,6 +155,7 @@ func (a *API) patchAccount(w http.ResponseWriter, r *http.Request) error {
 	if in.Version != nil {
 		acc.Version = *in.Version
 	}
+	before := acc.Status
 	if err := in.apply(&acc, true); err != nil {
 		return err
 	}
@@ -164,6 +165,9 @@ func (a *API) patchAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := a.syncAccount(r.Context(), acc); err != nil {
 		return err
+	}
+	if a.Notify != nil && acc.Status != before {
+		a.Notify.AccountStatusChanged(r.Context(), acc)
 	}
 	w.Header().Set("ETag", etag(acc.Version))
 	writeJSON(w, http.StatusOK, acc)

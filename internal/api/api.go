@@ -81,6 +81,17 @@ type Rater interface {
 	Plan(id string) (*rating.Plan, bool)
 }
 
+// Notifier hears about changes that open charging sessions must learn of:
+// the CHF then notifies their consumers (REAUTHORIZATION, ABORT_CHARGING).
+// Its methods are called after the change is durable, before the answer;
+// they must not block on network I/O (they only queue work).
+type Notifier interface {
+	// BalanceRaised: a top-up, credit or positive adjustment was applied.
+	BalanceRaised(ctx context.Context, accountID string)
+	// AccountStatusChanged: an update changed the account's status.
+	AccountStatusChanged(ctx context.Context, a account.Account)
+}
+
 // Config holds the API's collaborators.
 type Config struct {
 	Accounts    AccountStore
@@ -93,8 +104,10 @@ type Config struct {
 	// answer 503.
 	Balances Balances
 	Ledger   LedgerReader
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Notify is optional.
+	Notify Notifier
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // API serves the admin REST API.

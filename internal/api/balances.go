@@ -128,8 +128,28 @@ func (a *API) moneyHandler(k balance.Kind) func(http.ResponseWriter, *http.Reque
 			return badRequest("reason", "a reason is required for %s", k)
 		}
 		op := balance.Op{Kind: k, Key: key, Account: r.PathValue("id"), Amount: amount, Unit: unit, Units: in.Units, Reason: in.Reason}
-		return a.applyOp(w, r, &op)
+		res, err := a.balanceDo(r.Context(), &op)
+		if err != nil {
+			return err
+		}
+		if a.Notify != nil && raisesBalance(&op) {
+			// Also for a replayed op: the first one's hook may have been
+			// lost with its node; a repeated notification is harmless.
+			a.Notify.BalanceRaised(r.Context(), op.Account)
+		}
+		writeJSON(w, http.StatusOK, res)
+		return nil
 	}
+}
+
+// raisesBalance reports whether op adds money to the account: a top-up, a
+// credit, a positive adjustment.
+func raisesBalance(op *balance.Op) bool {
+	switch op.Kind {
+	case balance.KindTopUp, balance.KindCredit, balance.KindAdjust:
+		return op.Amount.Sign() > 0
+	}
+	return false
 }
 
 // bucketInput is the body of POST /accounts/{id}/buckets.

@@ -21,8 +21,8 @@ import (
 )
 
 // newBalanceEnv is newEnv with a real balance engine on an embedded
-// JetStream, and the real clock.
-func newBalanceEnv(t *testing.T) (*env, *store.Store) {
+// JetStream, and the real clock; opts change the API's config.
+func newBalanceEnv(t *testing.T, opts ...func(*api.Config)) (*env, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "t.db"), Migrate: true}, nil)
@@ -54,8 +54,12 @@ func newBalanceEnv(t *testing.T) (*env, *store.Store) {
 	t.Cleanup(func() { cancel(); <-done })
 	rat := rating.NewEngine()
 	cat := catalog.New(catalog.Config{Store: st, Engine: rat})
-	a := api.New(api.Config{Accounts: st, Subscribers: st, Assignments: st, Plans: st, Catalog: cat, Rater: rat,
-		Balances: eng, Ledger: st})
+	cfg := api.Config{Accounts: st, Subscribers: st, Assignments: st, Plans: st, Catalog: cat, Rater: rat,
+		Balances: eng, Ledger: st}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a := api.New(cfg)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, api: a}, st

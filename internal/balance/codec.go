@@ -153,6 +153,13 @@ func appendOp(dst []byte, op *Op) []byte {
 		dst = binary.AppendVarint(dst, bk.ValidUntil)
 		dst = binary.AppendVarint(dst, int64(bk.Priority))
 	}
+	if f&fName != 0 {
+		dst = appendStr(dst, op.Name)
+	}
+	if f&fData != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(op.Data)))
+		dst = append(dst, op.Data...)
+	}
 	return dst
 }
 
@@ -326,7 +333,7 @@ func DecodeBatch(data []byte, b *Batch) error {
 	return nil
 }
 
-const allFields = fBucket<<1 - 1
+const allFields = fData<<1 - 1
 
 func (d *decoder) op(op *Op) {
 	op.Kind = d.kind()
@@ -381,5 +388,16 @@ func (d *decoder) op(op *Op) {
 			d.fail("bucket priority %d", p)
 		}
 		bk.Priority = int32(p)
+	}
+	if f&fName != 0 {
+		op.Name = d.str()
+	}
+	if f&fData != 0 {
+		n := d.uvarint()
+		if n > MaxStateBytes {
+			d.fail("state of %d bytes", n)
+			return
+		}
+		op.Data = append([]byte(nil), d.bytes(n)...)
 	}
 }

@@ -44,6 +44,7 @@ func sampleBatch(tb testing.TB, nops int) *Batch {
 			acct = fmt.Sprintf("msisdn-4915%08d", i-2)
 			add(Op{Kind: KindDebit, Key: "sms-" + acct, Account: acct, Amount: dec("0.09")})
 			add(Op{Kind: KindAdjust, Key: "adj-" + acct, Account: acct, Amount: dec("-0.01"), Reason: "rounding"})
+			add(Op{Kind: KindPutState, Key: "st-" + acct, Account: acct, Name: "chf:" + acct, Data: []byte(`{"ref":"` + acct + `"}`)})
 		case 3:
 			acct = fmt.Sprintf("msisdn-4915%08d", i-3)
 			add(Op{Kind: KindReserve, Key: "r-" + acct, Account: acct, Reservation: "x", Amount: dec("1"), Expires: now + sec, Partial: true})

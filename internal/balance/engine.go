@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -247,6 +248,44 @@ func (e *Engine) Do(ctx context.Context, op *Op) (Result, error) {
 	return res, err
 }
 
+// States calls fn for every put_state blob of the partitions this node
+// serves whose name starts with prefix, as of the last committed batch. fn
+// runs outside the partition goroutines on copies.
+func (e *Engine) States(ctx context.Context, prefix string, fn func(name, account string, data []byte) error) error {
+	type item struct {
+		name, account string
+		data          []byte
+	}
+	for _, p := range e.parts {
+		if !p.owned() {
+			continue
+		}
+		var items []item
+		r := getRequest()
+		r.fn = func(st *State) {
+			st.EachState(func(name, account string, data []byte) {
+				if strings.HasPrefix(name, prefix) {
+					items = append(items, item{name, account, append([]byte(nil), data...)})
+				}
+			})
+		}
+		if err := p.submit(ctx, r); err != nil {
+			return err
+		}
+		err := r.err
+		putRequest(r)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := fn(it.name, it.account, it.data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Account returns the current view of an account: balances, buckets and
 // open reservations, as of the last committed batch.
 func (e *Engine) Account(ctx context.Context, id string) (AccountView, error) {
@@ -279,6 +318,10 @@ func checkSizes(op *Op) error {
 		return fmt.Errorf("%w: account, reservation or bucket id longer than %d bytes", ErrInvalid, maxIDLen)
 	case len(op.Reason) > maxReasonLen:
 		return fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxReasonLen)
+	case len(op.Name) > maxKeyLen:
+		return fmt.Errorf("%w: state name longer than %d bytes", ErrInvalid, maxKeyLen)
+	case len(op.Data) > MaxStateBytes:
+		return fmt.Errorf("%w: state of %d bytes, at most %d", ErrInvalid, len(op.Data), MaxStateBytes)
 	}
 	return nil
 }
@@ -286,7 +329,7 @@ func checkSizes(op *Op) error {
 // opBytes estimates the encoded size of an op and the entries it produced
 // (each entry repeats the op's strings).
 func opBytes(op *Op, entries int) int {
-	strs := len(op.Key) + len(op.Account) + len(op.Reservation) + len(op.Reason) + len(op.Bucket.ID) + 16
+	strs := len(op.Key) + len(op.Account) + len(op.Reservation) + len(op.Reason) + len(op.Bucket.ID) + len(op.Name) + len(op.Data) + 16
 	return (1+entries)*(strs+64) + len(op.Bucket.ID)*entries
 }
 
@@ -355,6 +398,9 @@ func (e *Engine) leaseLoop(ctx context.Context) {
 type request struct {
 	op   Op
 	read string // account id of a read; then op is unused
+	// fn, when set, is run on the partition state in the partition
+	// goroutine (a read of several accounts' data); op is unused.
+	fn   func(*State)
 	res  Result
 	view AccountView
 	err  error
@@ -645,7 +691,7 @@ func (p *partition) serve(ctx context.Context, h *runHandle) {
 // accept applies one request to the state (tentatively: it answers only
 // after the batch is durable).
 func (p *partition) accept(r *request) {
-	if r.read != "" {
+	if r.read != "" || r.fn != nil {
 		p.reads = append(p.reads, r)
 		return
 	}
@@ -710,7 +756,9 @@ func (p *partition) commit(ctx context.Context) bool {
 		r.done <- struct{}{}
 	}
 	for _, r := range p.reads {
-		if ok {
+		if ok && r.fn != nil {
+			r.fn(p.state)
+		} else if ok {
 			v, found := p.state.AccountView(r.read)
 			if !found {
 				r.err = fmt.Errorf("%w %q", ErrUnknownAccount, r.read)

@@ -45,7 +45,7 @@ import (
 // the same ops have byte-identical snapshots.
 const (
 	snapshotMagic   = "TGBS"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -158,6 +158,15 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(strs)))
 	dst = append(dst, strs...)
 	dst = append(dst, recs...)
+
+	// Version 2: the put_state blobs.
+	dst = binary.AppendUvarint(dst, uint64(len(s.blobs)))
+	s.EachState(func(name, acct string, data []byte) {
+		dst = appendStr(dst, name)
+		dst = appendStr(dst, acct)
+		dst = binary.AppendUvarint(dst, uint64(len(data)))
+		dst = append(dst, data...)
+	})
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
 }
 
@@ -210,7 +219,8 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		return nil, d.err
 	}
 	d.data, d.off = body, len(snapshotMagic)
-	if v := d.byte(); v != snapshotVersion {
+	version := d.byte()
+	if v := version; v != snapshotVersion && v != 1 {
 		d.fail("unknown version %d", v)
 		return nil, d.err
 	}
@@ -314,7 +324,34 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		}
 		s.idem.record(key, kh, hash, t, &r, s.opts, 0, false)
 	}
-	if d.err == nil && (d.off != len(d.data) || itab.off != len(itab.s)) {
+	if d.err == nil && itab.off != len(itab.s) {
+		d.fail("%d bytes of key strings left", len(itab.s)-itab.off)
+	}
+	if version >= 2 {
+		n := d.uvarint()
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			name, acct := d.str(), d.str()
+			size := d.uvarint()
+			if size > MaxStateBytes {
+				d.fail("state %q of %d bytes", name, size)
+				break
+			}
+			data := append([]byte(nil), d.bytes(size)...)
+			if s.accounts[acct] == nil || name == "" {
+				d.fail("state %q of unknown account %q", name, acct)
+				break
+			}
+			if s.blobs == nil {
+				s.blobs = make(map[string]blob, n)
+			}
+			if _, dup := s.blobs[name]; dup {
+				d.fail("state %q twice", name)
+				break
+			}
+			s.blobs[name] = blob{account: s.accounts[acct].id, data: data}
+		}
+	}
+	if d.err == nil && d.off != len(d.data) {
 		d.fail("%d trailing bytes", len(d.data)-d.off)
 	}
 	if d.err != nil {

@@ -76,7 +76,8 @@ type State struct {
 
 	freeRes *reservation
 	resSlab []reservation
-	due     []*reservation // scratch of Due
+	due     []*reservation  // scratch of Due
+	blobs   map[string]blob // put_state blobs by name
 }
 
 // account is the live state of one account.
@@ -274,10 +275,12 @@ const (
 	fCreditLimit
 	fStatus
 	fBucket
+	fName
+	fData
 )
 
 var fieldNames = [...]string{"reservation", "amount", "unit", "units", "expires", "partial", "reason",
-	"account_type", "currency", "credit_limit", "status", "bucket"}
+	"account_type", "currency", "credit_limit", "status", "bucket", "name", "data"}
 
 // allowedFields lists, per kind, the fields it reads; any other non-zero
 // field is an error (ErrInvalid), so that no field is silently ignored and
@@ -293,6 +296,7 @@ var allowedFields = [...]uint32{
 	KindAdjust:      fAmount | fReason,
 	KindGrantBucket: fBucket | fReason,
 	KindExpire:      fReservation | fReason,
+	KindPutState:    fName | fData,
 }
 
 func presentFields(op *Op) uint32 {
@@ -332,6 +336,12 @@ func presentFields(op *Op) uint32 {
 	}
 	if op.Bucket != (Bucket{}) {
 		f |= fBucket
+	}
+	if op.Name != "" {
+		f |= fName
+	}
+	if len(op.Data) != 0 {
+		f |= fData
 	}
 	return f
 }
@@ -382,6 +392,13 @@ func checkShape(op *Op) error {
 	case KindReserve, KindCommit, KindRelease, KindExpire:
 		if op.Reservation == "" {
 			return invalid(op, "the reservation id is required")
+		}
+	case KindPutState:
+		if op.Name == "" {
+			return invalid(op, "the state name is required")
+		}
+		if len(op.Data) > MaxStateBytes {
+			return invalid(op, "state of %d bytes, at most %d", len(op.Data), MaxStateBytes)
 		}
 	}
 	return nil
@@ -460,6 +477,12 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 	if err := checkShape(op); err != nil {
 		return Result{}, entries, err
 	}
+	if op.Kind == KindPutState {
+		if err := s.errPutState(op); err != nil {
+			return Result{}, entries, err
+		}
+		return s.putState(op), entries, nil
+	}
 	var h, kh, oldPos uint64
 	var known bool
 	if op.Kind != KindExpire {
@@ -508,6 +531,54 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 		s.idem.record(op.Key, kh, h, op.Time, &res, s.opts, oldPos, known)
 	}
 	return res, entries, nil
+}
+
+// errPutState is the error of a put_state op: its account must exist.
+func (s *State) errPutState(op *Op) error {
+	if s.accounts[op.Account] == nil {
+		return fmt.Errorf("%w %q", ErrUnknownAccount, op.Account)
+	}
+	return nil
+}
+
+// putState applies a put_state op (when errPutState found nothing wrong).
+func (s *State) putState(op *Op) Result {
+	a := s.accounts[op.Account]
+	if a == nil {
+		return Result{}
+	}
+	if len(op.Data) == 0 {
+		delete(s.blobs, op.Name)
+	} else {
+		if s.blobs == nil {
+			s.blobs = make(map[string]blob)
+		}
+		s.blobs[op.Name] = blob{account: a.id, data: op.Data}
+	}
+	if op.Time > s.lastTime {
+		s.lastTime = op.Time
+	}
+	return Result{Kind: op.Kind, Account: a.id, Balance: a.balance, Time: op.Time}
+}
+
+// blob is a named state blob of a put_state op.
+type blob struct {
+	account string
+	data    []byte
+}
+
+// EachState calls fn for every state blob of the partition, in name order.
+// fn must not keep data.
+func (s *State) EachState(fn func(name, account string, data []byte)) {
+	names := make([]string, 0, len(s.blobs))
+	for n := range s.blobs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		b := s.blobs[n]
+		fn(n, b.account, b.data)
+	}
 }
 
 func result(op *Op, a *account) Result {

@@ -48,6 +48,13 @@ const (
 	// KindExpire releases a reservation whose expiry passed; the engine
 	// issues it itself (its key is "expire:<account>:<reservation>").
 	KindExpire
+	// KindPutState stores (or, with empty Data, deletes) the named state
+	// blob Name attached to the account: state of other subsystems that
+	// must be durable with the account's partition and move with it, such
+	// as the CHF's sessions. It moves no money and produces no ledger
+	// entries. It is last-write-wins and not remembered for idempotency
+	// (a retry simply writes again), so its Key is only a label.
+	KindPutState
 )
 
 var kindNames = [...]string{
@@ -62,6 +69,7 @@ var kindNames = [...]string{
 	KindAdjust:      "adjust",
 	KindGrantBucket: "grant_bucket",
 	KindExpire:      "expire",
+	KindPutState:    "put_state",
 }
 
 // String returns the kind's name, e.g. "reserve".
@@ -169,7 +177,15 @@ type Op struct {
 
 	// Grant-bucket fields.
 	Bucket Bucket
+
+	// Put-state fields: the blob's name (unique per partition) and its
+	// content (at most MaxStateBytes; empty deletes it).
+	Name string
+	Data []byte
 }
+
+// MaxStateBytes bounds the Data of a put_state op.
+const MaxStateBytes = 64 << 10
 
 // Bucket is an allowance of units with a validity window. Lower Priority
 // burns first; ties burn the one expiring first, then the oldest id.

@@ -106,10 +106,8 @@ func newEnv(t *testing.T) *env {
 func (e *env) start() {
 	t := e.t
 	ctx := context.Background()
-	kv, err := chf.OpenKVStore(ctx, e.conn.JS(), "", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := chf.EngineStore{Balances: balance.Mirror{Engine: e.eng, Account: e.st.GetAccount}, States: e.eng.States}
+	var err error
 	e.writer, err = cdr.NewWriter(cdr.Config{Dir: e.cdrDir})
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,10 @@ func (fakeDirectory) Lookup(_ context.Context, supi string, _ time.Time) (chf.Su
 type memSessions struct{ sync.Map }
 
 func (m *memSessions) Save(_ context.Context, s *chf.Session) error { m.Store(s.Ref, s); return nil }
-func (m *memSessions) Delete(_ context.Context, ref string) error  { m.Map.Delete(ref); return nil }
+func (m *memSessions) Delete(_ context.Context, s *chf.Session) error {
+	m.Map.Delete(s.Ref)
+	return nil
+}
 func (m *memSessions) Load(context.Context, func(*chf.Session) error) error {
 	return nil
 }

@@ -56,3 +56,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	return m
 }
+
+// newNotifyQueueGauge reports the notifications waiting in the Notifier's
+// queue (notify.go).
+func newNotifyQueueGauge(queued func() int) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tollgate_chf_notify_queue", Help: "CHF notifications waiting to be sent.",
+	}, func() float64 { return float64(queued()) })
+}

@@ -28,7 +28,7 @@ type SessionStore interface {
 	// Save stores s; it is durable when Save returns.
 	Save(ctx context.Context, s *Session) error
 	// Delete forgets a session.
-	Delete(ctx context.Context, ref string) error
+	Delete(ctx context.Context, s *Session) error
 	// Load calls fn for every stored session.
 	Load(ctx context.Context, fn func(*Session) error) error
 }
@@ -472,7 +472,7 @@ func (s *Service) Sweep(ctx context.Context) {
 		idle := now.Sub(sess.LastActivity)
 		switch {
 		case sess.Closed && idle > s.cfg.TombstoneTTL:
-			if err := s.cfg.Sessions.Delete(ctx, sess.Ref); err != nil {
+			if err := s.cfg.Sessions.Delete(ctx, sess); err != nil {
 				s.cfg.Logger.Warn("session delete failed", "ref", sess.Ref, "err", err)
 			} else {
 				s.table.remove(sess.Ref)

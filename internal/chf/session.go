@@ -3,6 +3,7 @@ package chf
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
@@ -32,11 +33,11 @@ type Session struct {
 	LastActivity time.Time `json:"last_activity"`
 	// LastISN is the invocationSequenceNumber of the last request answered,
 	// LastStatus and LastBody its answer (for retransmissions).
-	LastISN    uint32 `json:"last_isn"`
-	LastStatus int    `json:"last_status"`
-	LastBody   []byte `json:"last_body,omitempty"`
+	LastISN    uint32          `json:"last_isn"`
+	LastStatus int             `json:"last_status"`
+	LastBody   json.RawMessage `json:"last_body,omitempty"`
 	// CreateBody is the create's answer, for a retransmitted create.
-	CreateBody []byte `json:"create_body,omitempty"`
+	CreateBody json.RawMessage `json:"create_body,omitempty"`
 
 	// RecordSeq numbers the CHF-CDRs of the session; RecordOpened is when
 	// the open record started.

@@ -3,85 +3,58 @@ package chf
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tollgate-billing/tollgate/internal/balance"
 )
 
-// KVStore keeps sessions in a JetStream key-value bucket (cluster state,
-// S0.5): one key per ChargingDataRef holding the session's JSON. A Put is
-// acknowledged by JetStream only once stored (and fsynced under the
-// embedded server's sync: always), so an answer sent after Save survives
-// a crash of this node; another node can read the bucket and carry on
-// (the cluster issue builds on this).
-type KVStore struct {
-	kv jetstream.KeyValue
+// EngineStore keeps sessions in the balance engine, as put_state blobs of
+// the session's account: a session is journaled in its account's partition
+// (cluster state, S0.5), group-committed with the balance operations of
+// every other request, durable before Save returns, snapshotted and
+// recovered with the partition — and owned by whichever node owns the
+// partition, so a session moves with its account's money (S0.6).
+type EngineStore struct {
+	// Balances applies the put_state ops (the engine, or a Mirror).
+	Balances balance.Doer
+	// States lists the blobs of the partitions this node serves
+	// (balance.Engine.States).
+	States func(ctx context.Context, prefix string, fn func(name, account string, data []byte) error) error
 }
 
-// DefaultSessionBucket is the bucket the CHF keeps sessions in.
-const DefaultSessionBucket = "TOLLGATE_CHF_SESSIONS"
-
-// OpenKVStore creates or opens the session bucket.
-func OpenKVStore(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (*KVStore, error) {
-	if bucket == "" {
-		bucket = DefaultSessionBucket
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bucket,
-		Description: "tollgate CHF sessions: the state of every open ChargingDataRef",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(1, replicas),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("chf: session bucket %s: %w", bucket, err)
-	}
-	return &KVStore{kv: kv}, nil
-}
+// statePrefix names the CHF's blobs among other subsystems' state.
+const statePrefix = "chf:"
 
 // Save stores the session.
-func (k *KVStore) Save(ctx context.Context, s *Session) error {
+func (k EngineStore) Save(ctx context.Context, s *Session) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("chf: encode session %s: %w", s.Ref, err)
 	}
-	if _, err := k.kv.Put(ctx, s.Ref, data); err != nil {
+	op := balance.Op{Kind: balance.KindPutState, Key: statePrefix + s.Ref, Account: s.AccountID, Name: statePrefix + s.Ref, Data: data}
+	if _, err := k.Balances.Do(ctx, &op); err != nil {
 		return fmt.Errorf("chf: save session %s: %w", s.Ref, err)
 	}
 	return nil
 }
 
-// Delete removes the session and its history.
-func (k *KVStore) Delete(ctx context.Context, ref string) error {
-	if err := k.kv.Purge(ctx, ref); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("chf: delete session %s: %w", ref, err)
+// Delete removes the session.
+func (k EngineStore) Delete(ctx context.Context, s *Session) error {
+	op := balance.Op{Kind: balance.KindPutState, Key: statePrefix + s.Ref, Account: s.AccountID, Name: statePrefix + s.Ref}
+	if _, err := k.Balances.Do(ctx, &op); err != nil {
+		return fmt.Errorf("chf: delete session %s: %w", s.Ref, err)
 	}
 	return nil
 }
 
-// Load calls fn for every stored session.
-func (k *KVStore) Load(ctx context.Context, fn func(*Session) error) error {
-	w, err := k.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
-	if err != nil {
-		return err
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok || e == nil {
-				return nil // the initial values are all delivered
-			}
-			s := &Session{}
-			if err := json.Unmarshal(e.Value(), s); err != nil {
-				return fmt.Errorf("chf: stored session %s: %w", e.Key(), err)
-			}
-			if err := fn(s); err != nil {
-				return err
-			}
+// Load calls fn for every stored session of the partitions this node serves.
+func (k EngineStore) Load(ctx context.Context, fn func(*Session) error) error {
+	return k.States(ctx, statePrefix, func(name, _ string, data []byte) error {
+		s := &Session{}
+		if err := json.Unmarshal(data, s); err != nil {
+			return fmt.Errorf("chf: stored session %s: %w", strings.TrimPrefix(name, statePrefix), err)
 		}
-	}
+		return fn(s)
+	})
 }

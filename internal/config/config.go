@@ -69,6 +69,10 @@ type HTTP struct {
 	// ShutdownTimeout bounds the graceful shutdown of the HTTP server, and
 	// separately the stop of each subsystem after it.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// Pprof serves the Go runtime's profiles at /debug/pprof/ (CPU, heap,
+	// goroutines, execution trace). Off by default: a profile exposes
+	// internals, so enable it on a listener only operators reach.
+	Pprof bool `yaml:"pprof"`
 }
 
 // SBI configures the Nchf service-based-interface listener (HTTP/2).

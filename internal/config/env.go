@@ -32,6 +32,17 @@ func str(f func(c *Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *f(c) = v; return nil }
 }
 
+func boolean(f func(c *Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q", v)
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
 var settings = []Setting{
 	{Key: "data_dir", Env: "TOLLGATE_DATA_DIR", Flag: "data-dir", Arg: "DIR",
 		Usage: "data directory (default " + DefaultDataDir + ")",
@@ -66,14 +77,10 @@ var settings = []Setting{
 		set:   str(func(c *Config) *string { return &c.Store.DSN })},
 	{Key: "store.migrate", Env: "TOLLGATE_STORE_MIGRATE", Flag: "store-migrate", Arg: "BOOL",
 		Usage: "apply schema migrations at start (true, false)",
-		set: func(c *Config, v string) error {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			if err != nil {
-				return fmt.Errorf("invalid boolean %q", v)
-			}
-			c.Store.Migrate = b
-			return nil
-		}},
+		set:   boolean(func(c *Config) *bool { return &c.Store.Migrate })},
+	{Key: "http.pprof", Env: "TOLLGATE_HTTP_PPROF", Flag: "http-pprof", Arg: "BOOL",
+		Usage: "serve Go profiles at /debug/pprof/ on the admin listener (true, false)",
+		set:   boolean(func(c *Config) *bool { return &c.HTTP.Pprof })},
 	{Key: "rating.plans_dir", Env: "TOLLGATE_PLANS_DIR", Flag: "plans-dir", Arg: "DIR",
 		Usage: "directory of YAML tariff plan files imported at start and on reload",
 		set:   str(func(c *Config) *string { return &c.Rating.PlansDir })},

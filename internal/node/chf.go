@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tollgate-billing/tollgate/internal/account"
+	"github.com/tollgate-billing/tollgate/internal/api"
 	"github.com/tollgate-billing/tollgate/internal/balance"
 	"github.com/tollgate-billing/tollgate/internal/cdr"
 	"github.com/tollgate-billing/tollgate/internal/chf"
@@ -28,10 +30,8 @@ func (c *chfSub) Start(ctx context.Context) error {
 	if conn == nil || st == nil || eng == nil {
 		return errors.New("chf: cluster state, store and balance engine must be running")
 	}
-	sessions, err := chf.OpenKVStore(ctx, conn.JS(), "", 1)
-	if err != nil {
-		return err
-	}
+	bal := balance.Mirror{Engine: eng, Account: st.GetAccount}
+	sessions := chf.EngineStore{Balances: bal, States: eng.States}
 	w, err := cdr.NewWriter(cdr.Config{Dir: c.cfg.CHF.CDRDir, Prefix: "chf", Registerer: c.reg, Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("chf: CDR writer: %w", err)
@@ -44,7 +44,7 @@ func (c *chfSub) Start(ctx context.Context) error {
 	}
 	svc, err := chf.New(chf.Config{
 		NodeID: id, CHF: c.cfg.CHF,
-		Balances:  balance.Mirror{Engine: eng, Account: st.GetAccount},
+		Balances:  bal,
 		Rater:     c.engine,
 		Directory: &chf.StoreDirectory{Data: st, TTL: 30 * time.Second},
 		Sessions:  sessions, Records: w,
@@ -56,6 +56,8 @@ func (c *chfSub) Start(ctx context.Context) error {
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
+	// Notifications to the consumers' notifyUri (h2c, as the SBI).
+	notifier := chf.NewNotifier(chf.NotifyConfig{Logger: c.log, Registerer: c.reg}, svc)
 	ln, err := net.Listen("tcp", c.cfg.SBI.Addr)
 	if err != nil {
 		return fmt.Errorf("chf: sbi listener: %w", err)
@@ -82,14 +84,16 @@ func (c *chfSub) Start(ctx context.Context) error {
 		protos.SetUnencryptedHTTP2(true)
 	}
 	srv.Protocols = &protos
-	c.chf = &chfRun{svc: svc, cdr: w, srv: srv, ln: ln}
+	c.chf = &chfRun{svc: svc, cdr: w, srv: srv, ln: ln, notify: notifier}
+	c.notifier.Store(notifier)
 	c.log.Info("sbi listening", "addr", ln.Addr().String(), "tls", c.cfg.SBI.TLSCert != "")
 	return nil
 }
 
-// Run serves the SBI, sweeps idle sessions and writes CDRs until ctx ends;
-// then it stops accepting requests, waits for those in flight, and drains
-// the CDR queue into finished files.
+// Run serves the SBI, sweeps idle sessions, sends notifications and writes
+// CDRs until ctx ends; then it stops accepting requests, waits for those in
+// flight (and the notifications being sent), and drains the CDR queue into
+// finished files.
 func (c *chfSub) Run(ctx context.Context) error {
 	r := c.chf
 	g, gctx := errgroup.WithContext(ctx)
@@ -106,6 +110,7 @@ func (c *chfSub) Run(ctx context.Context) error {
 		return r.srv.Shutdown(sctx)
 	})
 	g.Go(func() error { return r.svc.Run(gctx) })
+	g.Go(func() error { return r.notify.Run(gctx) })
 	wctx, wcancel := context.WithCancel(context.Background())
 	defer wcancel()
 	wdone := make(chan error, 1)
@@ -120,6 +125,7 @@ func (c *chfSub) Run(ctx context.Context) error {
 }
 
 func (c *chfSub) Stop(ctx context.Context) error {
+	c.notifier.Store(nil)
 	if c.chf == nil {
 		return nil
 	}
@@ -128,8 +134,40 @@ func (c *chfSub) Stop(ctx context.Context) error {
 
 // chfRun is what a started chfSub runs.
 type chfRun struct {
-	svc *chf.Service
-	cdr *cdr.Writer
-	srv *http.Server
-	ln  net.Listener
+	svc    *chf.Service
+	cdr    *cdr.Writer
+	srv    *http.Server
+	ln     net.Listener
+	notify *chf.Notifier
 }
+
+// chfHooks passes the admin API's hooks to the CHF's notifier once it runs
+// (the API is built before the CHF starts; before that, and without a CHF,
+// they do nothing). The notifier only queues: the API's answer never waits
+// for a consumer.
+type chfHooks Node
+
+// BalanceRaised reauthorizes the account's sessions (a top-up, credit or
+// positive adjustment).
+func (h *chfHooks) BalanceRaised(ctx context.Context, accountID string) {
+	if n := h.notifier.Load(); n != nil {
+		n.BalanceRaised(ctx, accountID)
+	}
+}
+
+// AccountStatusChanged aborts the sessions of an account that is no longer
+// active; an account active again is treated like a top-up (its sessions'
+// refused groups may get quota now).
+func (h *chfHooks) AccountStatusChanged(ctx context.Context, a account.Account) {
+	n := h.notifier.Load()
+	if n == nil {
+		return
+	}
+	if a.Status == account.Active {
+		n.BalanceRaised(ctx, a.ID)
+		return
+	}
+	n.AccountInactive(ctx, a.ID, a.Status.String())
+}
+
+var _ api.Notifier = (*chfHooks)(nil)

@@ -5,10 +5,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/balance/journal"
 	"github.com/tollgate-billing/tollgate/internal/balance/ledger"
 	"github.com/tollgate-billing/tollgate/internal/catalog"
+	"github.com/tollgate-billing/tollgate/internal/chf"
 	"github.com/tollgate-billing/tollgate/internal/clusterstate"
 	"github.com/tollgate-billing/tollgate/internal/config"
 	"github.com/tollgate-billing/tollgate/internal/rating"
@@ -43,6 +47,12 @@ type Node struct {
 	catalog   atomic.Pointer[catalog.Catalog]
 	api       atomic.Pointer[http.Handler]
 	chf       *chfRun
+	// notifier is the CHF's, once it has started: the admin API's hooks
+	// and plan changes reach it through this pointer (the API starts first).
+	notifier atomic.Pointer[chf.Notifier]
+	// planChange serializes plan changes made through reporting, so that
+	// the plans compared before and after are those of one change.
+	planChange sync.Mutex
 
 	reloads *prometheus.CounterVec
 	plans   prometheus.Gauge
@@ -135,7 +145,7 @@ func (r *ratingSub) Start(ctx context.Context) error {
 	r.plans.Set(float64(len(r.engine.PlanIDs())))
 	r.catalog.Store(cat)
 	cfg := api.Config{Accounts: st, Subscribers: st, Assignments: st, Plans: st, Catalog: (*reporting)(r),
-		Rater: r.engine, Ledger: st, Logger: r.log}
+		Rater: r.engine, Ledger: st, Logger: r.log, Notify: (*chfHooks)(r)}
 	if e := r.balances.Load(); e != nil {
 		cfg.Balances = e
 	}
@@ -174,7 +184,8 @@ func (r *ratingSub) Run(ctx context.Context) error {
 	}
 }
 
-// reporting wraps the catalog with metrics.
+// reporting wraps the catalog with metrics, and tells the CHF which plans a
+// change changed (it sends REAUTHORIZATION to their sessions).
 type reporting ratingSub
 
 func (r *reporting) cat() (*catalog.Catalog, error) {
@@ -190,7 +201,9 @@ func (r *reporting) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	done := r.watchPlans(ctx)
 	err = c.Reload(ctx)
+	done(err)
 	r.count(err)
 	return err
 }
@@ -200,7 +213,9 @@ func (r *reporting) Put(ctx context.Context, p *rating.Plan, source string) (sto
 	if err != nil {
 		return store.PlanRecord{}, false, err
 	}
+	done := r.watchPlans(ctx)
 	rec, created, err := c.Put(ctx, p, source)
+	done(err)
 	r.count(err)
 	return rec, created, err
 }
@@ -210,9 +225,62 @@ func (r *reporting) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	done := r.watchPlans(ctx)
 	err = c.Delete(ctx, id)
+	done(err)
 	r.count(err)
 	return err
+}
+
+// watchPlans notes the loaded plans before a change; the function it
+// returns, called with the change's error, tells the CHF's notifier which
+// plans the change added, removed or changed (their documents differ), so
+// that the sessions rated with them are reauthorized. Without a notifier
+// (the CHF not started) it does nothing.
+func (r *reporting) watchPlans(ctx context.Context) func(error) {
+	if r.notifier.Load() == nil {
+		return func(error) {}
+	}
+	r.planChange.Lock()
+	before := r.planDocs()
+	return func(err error) {
+		defer r.planChange.Unlock()
+		n := r.notifier.Load()
+		if err != nil || n == nil {
+			return
+		}
+		after := r.planDocs()
+		var changed []string
+		for id, doc := range after {
+			if old, ok := before[id]; !ok || doc == nil || !bytes.Equal(old, doc) {
+				changed = append(changed, id)
+			}
+		}
+		for id := range before {
+			if _, ok := after[id]; !ok {
+				changed = append(changed, id)
+			}
+		}
+		if len(changed) > 0 {
+			r.log.InfoContext(ctx, "tariff plans changed; reauthorizing their charging sessions", "plans", changed)
+			n.PlansChanged(ctx, changed)
+		}
+	}
+}
+
+// planDocs returns the JSON document of every loaded plan (nil if it
+// cannot be encoded: then it counts as changed).
+func (r *reporting) planDocs() map[string][]byte {
+	ids := r.engine.PlanIDs()
+	docs := make(map[string][]byte, len(ids))
+	for _, id := range ids {
+		var doc []byte
+		if p, ok := r.engine.Plan(id); ok {
+			doc, _ = json.Marshal(p)
+		}
+		docs[id] = doc
+	}
+	return docs
 }
 
 func (r *reporting) count(err error) {

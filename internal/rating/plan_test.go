@@ -34,7 +34,7 @@ func TestExamplePlansLoad(t *testing.T) {
 	if err := e.Load(plans); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"a2p-sms-jp", "cloud-compute", "consumer-eu"}
+	want := []string{"a2p-sms-jp", "chf-demo", "cloud-compute", "consumer-eu"}
 	if got := e.PlanIDs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("PlanIDs = %v, want %v", got, want)
 	}

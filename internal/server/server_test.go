@@ -500,3 +500,20 @@ func TestJSONLogs(t *testing.T) {
 		t.Errorf("json logger output %q", out)
 	}
 }
+
+// TestPprof: Go profiles are served only when http.pprof is on.
+func TestPprof(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		cfg := testConfig(t)
+		cfg.HTTP.Pprof = on
+		s := start(t, cfg, Options{})
+		waitReady(t, s)
+		code, body := get(t, s.url("/debug/pprof/"))
+		if on && (code != http.StatusOK || !strings.Contains(body, "goroutine")) || !on && code != http.StatusNotFound {
+			t.Errorf("pprof %v: %d %.80s", on, code, body)
+		}
+		if err := s.stop(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
