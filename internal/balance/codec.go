@@ -160,7 +160,41 @@ func appendOp(dst []byte, op *Op) []byte {
 		dst = binary.AppendUvarint(dst, uint64(len(op.Data)))
 		dst = append(dst, op.Data...)
 	}
+	if f&fCounters != 0 {
+		dst = appendCounters(dst, op.Counters)
+	}
+	if f&fRateKey != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, op.RateKey)
+	}
 	return dst
+}
+
+func appendCounters(dst []byte, cs []Counter) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(cs)))
+	for i := range cs {
+		c := &cs[i]
+		dst = appendStr(dst, c.ID)
+		dst = binary.AppendVarint(dst, c.PeriodStart)
+		dst = binary.AppendUvarint(dst, c.Units)
+		dst = appendDec(dst, c.Amount)
+	}
+	return dst
+}
+
+// maxCounters bounds the counters of one op or account in decoding.
+const maxCounters = 1024
+
+func (d *decoder) counters() []Counter {
+	n := d.uvarint()
+	if n > maxCounters {
+		d.fail("%d counters", n)
+		return nil
+	}
+	cs := make([]Counter, 0, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		cs = append(cs, Counter{ID: d.str(), PeriodStart: d.varint(), Units: d.uvarint(), Amount: d.dec()})
+	}
+	return cs
 }
 
 // decoder reads the binary formats of this package. Errors are sticky:
@@ -333,7 +367,7 @@ func DecodeBatch(data []byte, b *Batch) error {
 	return nil
 }
 
-const allFields = fData<<1 - 1
+const allFields = fRateKey<<1 - 1
 
 func (d *decoder) op(op *Op) {
 	op.Kind = d.kind()
@@ -399,5 +433,14 @@ func (d *decoder) op(op *Op) {
 			return
 		}
 		op.Data = append([]byte(nil), d.bytes(n)...)
+	}
+	if f&fCounters != 0 {
+		op.Counters = d.counters()
+	}
+	if f&fRateKey != 0 {
+		b := d.bytes(8)
+		if len(b) == 8 {
+			op.RateKey = binary.LittleEndian.Uint64(b)
+		}
 	}
 }

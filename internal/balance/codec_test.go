@@ -44,6 +44,8 @@ func sampleBatch(tb testing.TB, nops int) *Batch {
 			acct = fmt.Sprintf("msisdn-4915%08d", i-2)
 			add(Op{Kind: KindDebit, Key: "sms-" + acct, Account: acct, Amount: dec("0.09")})
 			add(Op{Kind: KindAdjust, Key: "adj-" + acct, Account: acct, Amount: dec("-0.01"), Reason: "rounding"})
+			add(Op{Kind: KindDebit, Key: "rated-" + acct, Account: acct, Amount: dec("0.05"), RateKey: 42,
+				Counters: []Counter{{ID: "free-sms", PeriodStart: 1748736000, Units: 1}, {ID: "cap", PeriodStart: 1748736000, Amount: dec("0.05")}}})
 			add(Op{Kind: KindPutState, Key: "st-" + acct, Account: acct, Name: "chf:" + acct, Data: []byte(`{"ref":"` + acct + `"}`)})
 		case 3:
 			acct = fmt.Sprintf("msisdn-4915%08d", i-3)

@@ -7,7 +7,7 @@ import (
 )
 
 // idemRec is one remembered idempotency key: the content hash of the op
-// that used it, when, and the result it got, packed (144 bytes rather than
+// that used it, when, and the result it got, packed (160 bytes rather than
 // the 208 of a Result and the rest: a full table holds a million).
 type idemRec struct {
 	key         string
@@ -16,9 +16,9 @@ type idemRec struct {
 	kh          uint64 // keyHash(key)
 	hash        uint64 // contentHash of the op
 	time        int64  // the op's time, also Result.Time
-	coef        [5]int64
+	coef        [7]int64
 	units       [3]uint64
-	scale       [5]uint8
+	scale       [7]uint8
 	kind        Kind
 	// superseded: the key has a newer record (so popping this one must
 	// not remove the key from the index).
@@ -27,7 +27,7 @@ type idemRec struct {
 
 func (rec *idemRec) setResult(r *Result) {
 	rec.account, rec.reservation, rec.kind = r.Account, r.Reservation, r.Kind
-	for i, d := range [5]money.Decimal{r.GrantedAmount, r.DebitedAmount, r.ReleasedAmount, r.Balance, r.Available} {
+	for i, d := range [7]money.Decimal{r.GrantedAmount, r.DebitedAmount, r.ReleasedAmount, r.Balance, r.Available, r.Rated, r.Excess} {
 		rec.coef[i], rec.scale[i] = d.Coef(), d.Scale()
 	}
 	rec.units = [3]uint64{r.GrantedUnits, r.DebitedUnits, r.ReleasedUnits}
@@ -35,13 +35,14 @@ func (rec *idemRec) setResult(r *Result) {
 
 // result returns the stored Result (Replayed false).
 func (rec *idemRec) result() Result {
-	var d [5]money.Decimal
+	var d [7]money.Decimal
 	for i := range d {
 		d[i], _ = money.New(rec.coef[i], rec.scale[i]) // scales come from valid decimals
 	}
 	return Result{Kind: rec.kind, Account: rec.account, Reservation: rec.reservation,
 		GrantedAmount: d[0], GrantedUnits: rec.units[0], DebitedAmount: d[1], DebitedUnits: rec.units[1],
-		ReleasedAmount: d[2], ReleasedUnits: rec.units[2], Balance: d[3], Available: d[4], Time: rec.time}
+		ReleasedAmount: d[2], ReleasedUnits: rec.units[2], Balance: d[3], Available: d[4], Rated: d[5], Excess: d[6],
+		Time: rec.time}
 }
 
 // idemTable remembers idempotency keys in insertion order: a ring of
@@ -325,8 +326,24 @@ func (h *hasher) sum() uint64 {
 // reservation; it is the same operation and gets the original result.
 func contentHash(op *Op) uint64 {
 	h := hasher(hashSeed)
+	amount := op.Amount
+	if op.RateKey != 0 {
+		// A rated op's amount and counter changes come from rating inside
+		// the partition: its content is the rating input, RateKey.
+		amount = money.Decimal{}
+		h.word(op.RateKey)
+	} else {
+		for i := range op.Counters {
+			c := &op.Counters[i]
+			h.str(c.ID)
+			h.word(uint64(c.PeriodStart))
+			h.word(c.Units)
+			h.word(uint64(c.Amount.Coef()))
+			h.word(uint64(c.Amount.Scale()))
+		}
+	}
 	flags := uint64(op.Kind) | uint64(op.Unit)<<8 | uint64(op.AccountType)<<16 | uint64(op.Status)<<24 |
-		uint64(op.Amount.Scale())<<32 | uint64(op.CreditLimit.Scale())<<40 | uint64(op.Bucket.Unit)<<48
+		uint64(amount.Scale())<<32 | uint64(op.CreditLimit.Scale())<<40 | uint64(op.Bucket.Unit)<<48
 	if op.Partial {
 		flags |= 1 << 56
 	}
@@ -334,7 +351,7 @@ func contentHash(op *Op) uint64 {
 	h.str(op.Key)
 	h.str(op.Account)
 	h.str(op.Reservation)
-	h.word(uint64(op.Amount.Coef()))
+	h.word(uint64(amount.Coef()))
 	h.word(op.Units)
 	h.str(op.Reason)
 	h.str(op.Currency)

@@ -152,6 +152,8 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 		recs = binary.AppendUvarint(recs, r.ReleasedUnits)
 		recs = appendDec(recs, r.Balance)
 		recs = appendDec(recs, r.Available)
+		recs = appendDec(recs, r.Rated) // version 2
+		recs = appendDec(recs, r.Excess)
 		recs = binary.AppendVarint(recs, r.Time)
 	})
 	dst = binary.AppendUvarint(dst, uint64(nkeys))
@@ -159,7 +161,20 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 	dst = append(dst, strs...)
 	dst = append(dst, recs...)
 
-	// Version 2: the put_state blobs.
+	// Version 2: the accounts' period counters, the put_state blobs.
+	nc := 0
+	s.eachAccount(func(a *account) {
+		if len(a.counters) > 0 {
+			nc++
+		}
+	})
+	dst = binary.AppendUvarint(dst, uint64(nc))
+	s.eachAccount(func(a *account) {
+		if len(a.counters) > 0 {
+			dst = appendStr(dst, a.id)
+			dst = appendCounters(dst, a.counters)
+		}
+	})
 	dst = binary.AppendUvarint(dst, uint64(len(s.blobs)))
 	s.EachState(func(name, acct string, data []byte) {
 		dst = appendStr(dst, name)
@@ -310,6 +325,9 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		r.ReleasedUnits = d.uvarint()
 		r.Balance = d.dec()
 		r.Available = d.dec()
+		if version >= 2 {
+			r.Rated, r.Excess = d.dec(), d.dec()
+		}
 		r.Time = d.varint()
 		if d.err == nil && r.Time != t {
 			d.fail("idempotency key %q: result time %d, recorded at %d", key, r.Time, t)
@@ -328,6 +346,17 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		d.fail("%d bytes of key strings left", len(itab.s)-itab.off)
 	}
 	if version >= 2 {
+		na := d.uvarint()
+		for i := uint64(0); i < na && d.err == nil; i++ {
+			id := d.str()
+			cs := d.counters()
+			a := s.accounts[id]
+			if a == nil || len(a.counters) > 0 {
+				d.fail("counters of unknown or repeated account %q", id)
+				break
+			}
+			a.counters = cs
+		}
 		n := d.uvarint()
 		for i := uint64(0); i < n && d.err == nil; i++ {
 			name, acct := d.str(), d.str()

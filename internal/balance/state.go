@@ -97,8 +97,11 @@ type account struct {
 	// are referenced by reservation holds and fixed up when a grant
 	// inserts a bucket.
 	buckets []bucketState
-	res     []*reservation
-	resIdx  map[string]*reservation // index of res when it is large
+	// counters are the period counters (rated ops), by id then latest
+	// period first.
+	counters []Counter
+	res      []*reservation
+	resIdx   map[string]*reservation // index of res when it is large
 }
 
 // bucketState is a bucket and the units reservations hold in it.
@@ -277,20 +280,22 @@ const (
 	fBucket
 	fName
 	fData
+	fCounters
+	fRateKey
 )
 
 var fieldNames = [...]string{"reservation", "amount", "unit", "units", "expires", "partial", "reason",
-	"account_type", "currency", "credit_limit", "status", "bucket", "name", "data"}
+	"account_type", "currency", "credit_limit", "status", "bucket", "name", "data", "counters", "rate_key"}
 
 // allowedFields lists, per kind, the fields it reads; any other non-zero
 // field is an error (ErrInvalid), so that no field is silently ignored and
 // the idempotency hash covers exactly what matters.
 var allowedFields = [...]uint32{
 	KindOpenAccount: fAccountType | fCurrency | fCreditLimit | fStatus | fReason,
-	KindReserve:     fReservation | fAmount | fUnit | fUnits | fExpires | fPartial | fReason,
-	KindCommit:      fReservation | fAmount | fUnit | fUnits | fReason,
+	KindReserve:     fReservation | fAmount | fUnit | fUnits | fExpires | fPartial | fReason | fRateKey,
+	KindCommit:      fReservation | fAmount | fUnit | fUnits | fReason | fCounters | fRateKey,
 	KindRelease:     fReservation | fReason,
-	KindDebit:       fAmount | fUnit | fUnits | fReason,
+	KindDebit:       fAmount | fUnit | fUnits | fReason | fCounters | fRateKey,
 	KindCredit:      fAmount | fReason,
 	KindTopUp:       fAmount | fReason,
 	KindAdjust:      fAmount | fReason,
@@ -343,6 +348,12 @@ func presentFields(op *Op) uint32 {
 	if len(op.Data) != 0 {
 		f |= fData
 	}
+	if len(op.Counters) != 0 {
+		f |= fCounters
+	}
+	if op.RateKey != 0 || op.Rate != nil {
+		f |= fRateKey
+	}
 	return f
 }
 
@@ -393,6 +404,20 @@ func checkShape(op *Op) error {
 		if op.Reservation == "" {
 			return invalid(op, "the reservation id is required")
 		}
+	}
+	if op.Kind == KindReserve && len(op.Counters) != 0 {
+		return invalid(op, "a reservation does not change counters")
+	}
+	for i := range op.Counters {
+		c := &op.Counters[i]
+		if c.ID == "" || c.Amount.Sign() < 0 || c.Amount.Scale() > maxScale || c.Units > math.MaxInt64 {
+			return invalid(op, "counter %d: id required, units and amount not negative", i)
+		}
+	}
+	if op.Rate != nil && op.RateKey == 0 {
+		return invalid(op, "a rated op needs a RateKey")
+	}
+	switch op.Kind {
 	case KindPutState:
 		if op.Name == "" {
 			return invalid(op, "the state name is required")
@@ -508,6 +533,11 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 		if a == nil {
 			return Result{}, entries, fmt.Errorf("%w %q", ErrUnknownAccount, op.Account)
 		}
+		if op.Rate != nil {
+			if err = s.rate(op, a); err != nil {
+				return Result{}, entries, err
+			}
+		}
 		switch op.Kind {
 		case KindReserve:
 			res, entries, err = s.reserve(op, a, entries)
@@ -527,10 +557,92 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 	if op.Time > s.lastTime {
 		s.lastTime = op.Time
 	}
+	if a := s.accounts[op.Account]; a != nil && op.Kind != KindOpenAccount {
+		if len(op.Counters) > 0 {
+			a.addCounters(op.Counters)
+		}
+		if op.RateKey != 0 {
+			res.Rated, res.Excess = op.Amount, op.excess
+			if !op.excess.IsZero() {
+				res.Rated, _ = op.Amount.Add(op.excess)
+			}
+		}
+	}
 	if op.Kind != KindExpire {
 		s.idem.record(op.Key, kh, h, op.Time, &res, s.opts, oldPos, known)
 	}
+	if op.RateKey != 0 {
+		if a := s.accounts[op.Account]; a != nil {
+			res.Counters = slices.Clone(a.counters)
+		}
+	}
 	return res, entries, nil
+}
+
+// rate sets a rated op's Amount and Counters from its Rate against the
+// account's counters. A commit takes at most what the reservation holds;
+// the rest is op.excess, which the caller debits.
+func (s *State) rate(op *Op, a *account) error {
+	amount, deltas, err := op.Rate(a.counters)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrRating, err)
+	}
+	if amount.Sign() < 0 || amount.Scale() > maxScale {
+		return fmt.Errorf("%w: amount %s", ErrRating, amount)
+	}
+	op.Amount, op.Rate, op.excess = amount, nil, money.Decimal{}
+	if op.Kind != KindReserve {
+		op.Counters = deltas
+	}
+	if op.Kind == KindCommit {
+		if r := a.findRes(op.Reservation); r != nil && amount.Cmp(r.amount) > 0 {
+			op.excess, _ = amount.Sub(r.amount)
+			op.Amount = r.amount
+		}
+	}
+	return nil
+}
+
+// addCounters adds changes to the account's period counters, keeping the
+// two latest periods of each counter (late usage of the previous period
+// still finds its counter; older ones are done with).
+func (a *account) addCounters(deltas []Counter) {
+	for _, d := range deltas {
+		i := slices.IndexFunc(a.counters, func(c Counter) bool { return c.ID == d.ID && c.PeriodStart == d.PeriodStart })
+		if i < 0 {
+			a.counters = append(a.counters, Counter{ID: d.ID, PeriodStart: d.PeriodStart})
+			i = len(a.counters) - 1
+		}
+		c := &a.counters[i]
+		c.Units += d.Units
+		if sum, err := c.Amount.Add(d.Amount); err == nil {
+			c.Amount = sum
+		}
+	}
+	slices.SortFunc(a.counters, func(x, y Counter) int {
+		if x.ID != y.ID {
+			return strings.Compare(x.ID, y.ID)
+		}
+		return -cmpInt(x.PeriodStart, y.PeriodStart) // latest first
+	})
+	out := a.counters[:0]
+	for i, c := range a.counters {
+		if i >= 2 && a.counters[i-2].ID == c.ID {
+			continue
+		}
+		out = append(out, c)
+	}
+	a.counters = out
+}
+
+func cmpInt(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }
 
 // errPutState is the error of a put_state op: its account must exist.
@@ -679,7 +791,15 @@ func (s *State) reserve(op *Op, a *account, entries []Entry) (Result, []Entry, e
 		return Result{}, entries, invalid(op, "expiry %d is not after the op time %d", op.Expires, op.Time)
 	}
 	if op.Amount.IsZero() && op.Units == 0 {
-		return Result{}, entries, invalid(op, "nothing to reserve")
+		if op.RateKey != 0 && a.status == Active {
+			// Rated free (e.g. within an allowance): nothing to hold.
+			res := result(op, a)
+			res.Available, _ = a.availableWith(a.balance, a.held)
+			return res, entries, nil
+		}
+		if op.RateKey == 0 {
+			return Result{}, entries, invalid(op, "nothing to reserve")
+		}
 	}
 	if a.status != Active {
 		return Result{}, entries, fmt.Errorf("%w: account %q", ErrAccountInactive, a.id)
@@ -835,7 +955,7 @@ func (s *State) closeRes(r *reservation) {
 
 // debit: see Apply.
 func (s *State) debit(op *Op, a *account, entries []Entry) (Result, []Entry, error) {
-	if op.Amount.IsZero() && op.Units == 0 {
+	if op.Amount.IsZero() && op.Units == 0 && op.RateKey == 0 && len(op.Counters) == 0 {
 		return Result{}, entries, invalid(op, "nothing to debit")
 	}
 	if a.status != Active {
@@ -1012,6 +1132,8 @@ type AccountView struct {
 	Available    money.Decimal     `json:"available"`
 	Buckets      []BucketView      `json:"buckets"`
 	Reservations []ReservationView `json:"reservations"`
+	// Counters are the period counters of rated usage (allowances, caps).
+	Counters []Counter `json:"counters"`
 }
 
 // BucketView is a bucket (Units: remaining, including held) and the units
@@ -1046,7 +1168,8 @@ func (s *State) AccountView(id string) (AccountView, bool) {
 		return AccountView{}, false
 	}
 	v := AccountView{ID: a.id, Type: a.typ, Currency: a.currency, CreditLimit: a.limit, Status: a.status,
-		Balance: a.balance, Held: a.held, Buckets: []BucketView{}, Reservations: []ReservationView{}}
+		Balance: a.balance, Held: a.held, Buckets: []BucketView{}, Reservations: []ReservationView{},
+		Counters: append([]Counter{}, a.counters...)}
 	v.Available, _ = a.availableWith(a.balance, a.held)
 	for i := range a.buckets {
 		v.Buckets = append(v.Buckets, BucketView{Bucket: a.buckets[i].Bucket, Held: a.buckets[i].held})

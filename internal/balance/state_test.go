@@ -466,7 +466,7 @@ func TestIdempotency(t *testing.T) {
 		t.Fatalf("retry: %+v %v %v", res2, es2, err)
 	}
 	res2.Replayed = false
-	if res2 != res || len(es) != 2 {
+	if !reflect.DeepEqual(res2, res) || len(es) != 2 {
 		t.Fatalf("retry result %+v, first %+v", res2, res)
 	}
 	// Same key, different content.
@@ -802,7 +802,7 @@ func (p *prop) apply(op Op) (Result, error) {
 	res, es, err := p.s.Apply(&op, nil)
 	if p.s2 != nil {
 		res2, es2, err2 := p.s2.Apply(&op, nil)
-		if fmt.Sprint(err) != fmt.Sprint(err2) || res != res2 || !reflect.DeepEqual(es, es2) {
+		if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(res, res2) || !reflect.DeepEqual(es, es2) {
 			t.Fatalf("%s %s: loaded copy diverged:\n %+v %v %+v\n %+v %v %+v", op.Kind, op.Key, res, err, es, res2, err2, es2)
 		}
 	}
@@ -877,7 +877,7 @@ func (p *prop) retry(conflict bool) {
 	case live:
 		want := h.res
 		want.Replayed = true
-		if err != nil || res != want {
+		if err != nil || !reflect.DeepEqual(res, want) {
 			t.Fatalf("retry of %s: %+v %v, want %+v", op.Key, res, err, want)
 		}
 	default:
@@ -996,7 +996,7 @@ func (p *prop) run(steps int) {
 	fresh := NewState(p.s.Partition, p.opts)
 	for _, a := range p.journal {
 		res, _, err := fresh.Apply(&a.op, nil)
-		if err != nil || res != a.res {
+		if err != nil || !reflect.DeepEqual(res, a.res) {
 			t.Fatalf("replay of %s %s: %+v %v, want %+v", a.op.Kind, a.op.Key, res, err, a.res)
 		}
 	}

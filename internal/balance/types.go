@@ -182,7 +182,43 @@ type Op struct {
 	// content (at most MaxStateBytes; empty deletes it).
 	Name string
 	Data []byte
+
+	// Rated ops (reserve, commit, debit): the amount comes from rating the
+	// usage against the account's period counters at the moment the op is
+	// applied, inside the partition, so that concurrent sessions of one
+	// account each see the others' usage (a monthly allowance is spent
+	// once). Rate is called with the account's counters and returns the
+	// amount and the counter changes; it runs in the partition goroutine
+	// and must be quick and must not block. It is not journaled: the
+	// journal records its outcome (Amount, Counters) and RateKey, a
+	// fingerprint of the rating input (plan, service, quantity, time …)
+	// that stands for the amount in the idempotency hash.
+	Rate    RateFunc
+	RateKey uint64
+	// Counters are changes to the account's period counters, applied with
+	// a commit or debit (set by Rate, or given directly).
+	Counters []Counter
+
+	// excess is set by rating a commit (see Result.Excess); not journaled.
+	excess money.Decimal
 }
+
+// RateFunc rates an op's usage against the account's period counters.
+type RateFunc func(counters []Counter) (amount money.Decimal, deltas []Counter, err error)
+
+// Counter is a period counter of an account: Units and Amount counted under
+// ID in the period that starts at PeriodStart (unix seconds) — the state of
+// the rating engine's allowances, caps and period tiers. As a change
+// (Op.Counters) it is added to the counter with the same ID and period.
+type Counter struct {
+	ID          string        `json:"id"`
+	PeriodStart int64         `json:"period_start"`
+	Units       uint64        `json:"units,omitempty"`
+	Amount      money.Decimal `json:"amount,omitzero"`
+}
+
+// ErrRating wraps an error of an op's Rate function.
+var ErrRating = errors.New("balance: rating failed")
 
 // MaxStateBytes bounds the Data of a put_state op.
 const MaxStateBytes = 64 << 10
@@ -221,6 +257,13 @@ type Result struct {
 	// Replayed is true when this is the stored result of an earlier op with
 	// the same key (an idempotent retry).
 	Replayed bool `json:"replayed,omitempty"`
+	// Rated is the amount a rated op's Rate gave; Excess the part of a
+	// rated commit beyond what the reservation held (not debited: the
+	// caller debits it). Counters are the account's period counters after
+	// a rated op (for sizing grants). None of them is kept for a replay.
+	Rated    money.Decimal `json:"rated,omitzero"`
+	Excess   money.Decimal `json:"excess,omitzero"`
+	Counters []Counter     `json:"counters,omitempty"`
 }
 
 // Asset of a ledger entry: the money balance or one bucket.

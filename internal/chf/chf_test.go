@@ -44,6 +44,23 @@ rates:
   - {id: sms, service: sms, price: "0.10"}
 `
 
+// allowancePlan gives 2 free SMS and 1 MiB of free data a month.
+const allowancePlan = `
+id: chf-allow
+name: CHF allowances
+currency: EUR
+timezone: UTC
+rounding: {scale: 4, mode: half_up}
+bands:
+  - {id: all, default: true}
+rates:
+  - {id: data, service: data, increments: {first: 1KiB, next: 1KiB}, price: "1.00", per: 1MiB}
+  - {id: sms, service: sms, price: "0.10"}
+discounts:
+  - {id: free-sms, type: allowance, service: sms, units: 2, period: month}
+  - {id: free-data, type: allowance, service: data, units: 1MiB, period: month}
+`
+
 type env struct {
 	t       *testing.T
 	st      *store.Store
@@ -87,15 +104,19 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _ = e.eng.Stop(context.Background()) })
 	e.rat = rating.NewEngine()
-	p, err := rating.ParsePlan([]byte(testPlan))
-	if err != nil {
-		t.Fatal(err)
+	var plans []*rating.Plan
+	for _, src := range []string{testPlan, allowancePlan} {
+		p, err := rating.ParsePlan([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans = append(plans, p)
+		doc, _ := json.Marshal(p)
+		if _, _, err := e.st.PutPlan(ctx, store.PlanRecord{ID: p.ID, Name: p.Name, Currency: "EUR", Document: doc, Source: "api"}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := e.rat.Load([]*rating.Plan{p}); err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := json.Marshal(p)
-	if _, _, err := e.st.PutPlan(ctx, store.PlanRecord{ID: p.ID, Name: p.Name, Currency: "EUR", Document: doc, Source: "api"}); err != nil {
+	if err := e.rat.Load(plans); err != nil {
 		t.Fatal(err)
 	}
 	e.start()
@@ -153,6 +174,10 @@ func (e *env) start() {
 
 // subscriber creates an account with a subscriber and the plan, topped up.
 func (e *env) subscriber(id, imsi, topup string, typ account.Type) string {
+	return e.subscriberOn(id, imsi, topup, typ, "chf-test")
+}
+
+func (e *env) subscriberOn(id, imsi, topup string, typ account.Type, plan string) string {
 	t := e.t
 	ctx := context.Background()
 	cur, _ := money.LookupCurrency("EUR")
@@ -162,7 +187,7 @@ func (e *env) subscriber(id, imsi, topup string, typ account.Type) string {
 	if _, _, err := e.st.CreateSubscriber(ctx, account.Subscriber{AccountID: id, IMSI: imsi, MSISDN: "49170" + imsi[len(imsi)-7:]}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.AssignPlan(ctx, id, "chf-test", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	if _, err := e.st.AssignPlan(ctx, id, plan, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	if topup != "" {
@@ -518,5 +543,56 @@ func TestErrors(t *testing.T) {
 	}
 	if v := e.balance("acc-e"); v.Balance.String() != "10.00" || !v.Held.IsZero() {
 		t.Fatalf("balance %s held %s after errors", v.Balance, v.Held)
+	}
+}
+
+// TestAllowances: a plan's monthly allowances are spent once, across
+// one-time events and sessions: the period counters live with the account
+// in the balance engine and rating happens against them inside the
+// account's partition.
+func TestAllowances(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriberOn("allow", "001010000000009", "5.00", account.Prepaid, "chf-allow")
+	sms := func(isn uint32) reply {
+		req := &nchf.ChargingDataRequest{
+			SubscriberIdentifier:     supi,
+			NfConsumerIdentification: nchf.NFIdentification{NFName: "smsf-1", NodeFunctionality: nchf.NodeFunctionalitySmsf},
+			InvocationTimeStamp:      e.now.Add(time.Duration(isn) * time.Second), InvocationSequenceNumber: isn,
+			OneTimeEvent: true, OneTimeEventType: "IEC",
+			MultipleUnitUsage: []nchf.MultipleUnitUsage{{RatingGroup: 30,
+				UsedUnitContainer: []nchf.UsedUnitContainer{{ServiceSpecificUnits: 1, LocalSequenceNumber: uint64(isn)}}}},
+		}
+		return e.post("/nchf-convergedcharging/v3/chargingdata", req)
+	}
+	for isn := uint32(1); isn <= 3; isn++ {
+		if r := sms(isn); r.status != 201 {
+			t.Fatalf("SMS %d: %d %s", isn, r.status, r.body)
+		}
+	}
+	if v := e.balance("allow"); v.Balance.String() != "4.9000" {
+		t.Fatalf("after 3 SMS with 2 free: balance %s (counters %+v)", v.Balance, v.Counters)
+	}
+	// Data: 1 MiB free a month. A session asks 3 MiB: 2 MiB are priced,
+	// then reports 1.5 MiB used: 0.5 MiB charged.
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 3 * mib}}))
+	if r.status != 201 || r.resp.MultipleUnitInformation[0].GrantedUnit.TotalVolume != 3*mib {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if v := e.balance("allow"); v.Held.String() != "2.0000" {
+		t.Fatalf("held %s, want 2.0000 (3 MiB less the free 1 MiB)", v.Held)
+	}
+	ref := refOf(t, r.location)
+	r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 1, e.now, usedVolume(10, 0, mib+mib/2, 1, 0)))
+	if r.status != 204 {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	// A second session: the allowance is spent, 1 MiB costs 1.00.
+	r = e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now.Add(time.Minute),
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: mib}}))
+	ref = refOf(t, r.location)
+	e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 1, e.now.Add(time.Minute), usedVolume(10, 0, mib, 1, 0)))
+	if v := e.balance("allow"); v.Balance.String() != "3.4000" || !v.Held.IsZero() {
+		t.Fatalf("balance %s held %s, want 3.4000 = 5 − 0.10 − 0.50 − 1.00", v.Balance, v.Held)
 	}
 }

@@ -3,6 +3,8 @@ package chf
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/internal/balance"
@@ -93,28 +95,52 @@ func grantedUnit(kind string, q uint64) *nchf.GrantedUnit {
 	}
 }
 
-// price rates q units of the rating group's service under the plan.
-func (s *Service) price(planID string, rg config.RatingGroup, start time.Time, q uint64) (money.Decimal, error) {
+// price rates q units of the rating group's service under the plan, with
+// the period counters cs (nil: as if the period had just started).
+func (s *Service) price(planID string, rg config.RatingGroup, start time.Time, q uint64, cs []balance.Counter) (money.Decimal, []balance.Counter, error) {
 	if q == 0 {
-		return money.Decimal{}, nil
+		return money.Decimal{}, nil, nil
 	}
 	res := s.results.Get().(*rating.Result)
 	defer s.results.Put(res)
 	ev := rating.Event{PlanID: planID, Service: rg.Service, Start: start, Quantity: q}
-	if err := s.cfg.Rater.Rate(&ev, res); err != nil {
-		return money.Decimal{}, err
+	if len(cs) > 0 {
+		ev.Counters = make([]rating.Counter, len(cs))
+		for i, c := range cs {
+			ev.Counters[i] = rating.Counter{ID: c.ID, PeriodStart: c.PeriodStart, Units: c.Units, Amount: c.Amount}
+		}
 	}
-	return res.Amount, nil
+	if err := s.cfg.Rater.Rate(&ev, res); err != nil {
+		return money.Decimal{}, nil, err
+	}
+	var deltas []balance.Counter
+	for _, d := range res.Deltas {
+		deltas = append(deltas, balance.Counter{ID: d.ID, PeriodStart: d.PeriodStart, Units: d.Units, Amount: d.Amount})
+	}
+	return res.Amount, deltas, nil
 }
 
-// affordable is the largest quantity ≤ max whose price is ≤ budget (prices
-// grow with the quantity; increments and fees make them step, so this
-// searches rather than divides).
-func (s *Service) affordable(planID string, rg config.RatingGroup, start time.Time, max uint64, budget money.Decimal) uint64 {
+// rated is a balance op's rating: q units of the group's service under the
+// plan at start, priced inside the account's partition against its period
+// counters (allowances, caps, period tiers are spent exactly once across
+// the account's sessions), with the fingerprint of that input.
+func (s *Service) rated(planID string, rg config.RatingGroup, start time.Time, q uint64) (balance.RateFunc, uint64) {
+	f := func(cs []balance.Counter) (money.Decimal, []balance.Counter, error) {
+		return s.price(planID, rg, start, q, cs)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", planID, rg.Service, start.UnixNano(), q)
+	return f, h.Sum64() | 1
+}
+
+// affordable is the largest quantity ≤ max whose price (with the period
+// counters cs) is ≤ budget. Prices grow with the quantity; increments and
+// fees make them step, so this searches rather than divides.
+func (s *Service) affordable(planID string, rg config.RatingGroup, start time.Time, max uint64, budget money.Decimal, cs []balance.Counter) uint64 {
 	lo, hi := uint64(0), max
 	for lo < hi {
 		mid := lo + (hi-lo+1)/2
-		p, err := s.price(planID, rg, start, mid)
+		p, _, err := s.price(planID, rg, start, mid, cs)
 		if err == nil && p.Cmp(budget) <= 0 {
 			lo = mid
 		} else {
@@ -159,17 +185,13 @@ func (s *Service) applyGroup(ctx context.Context, r *request, g *Group, mu *nchf
 	// 1. Used units: rate, take from the reservation (or debit).
 	u := sumUsed(mu.UsedUnitContainer, r.at)
 	if q := u.quantity(rg.Units); q > 0 || len(mu.UsedUnitContainer) > 0 {
-		start := u.first
-		if start.IsZero() {
-			start = r.at
-		}
-		amount, err := s.price(r.sub.PlanID, rg, start, q)
-		if err != nil {
+		amount, err := s.charge(ctx, r, g, rg, q, u.firstOr(r.at))
+		if errors.Is(err, balance.ErrRating) {
 			out.info.ResultCode = nchf.ResultCodeRatingFailed
 			s.cfg.Logger.Warn("rating failed", "ref", r.ref, "rg", rg.ID, "err", err)
 			return out, nil
 		}
-		if err := s.charge(ctx, r, g, rg, amount); err != nil {
+		if err != nil {
 			return out, err
 		}
 		g.addUsage(&u, amount)
@@ -196,37 +218,62 @@ func (s *Service) applyGroup(ctx context.Context, r *request, g *Group, mu *nchf
 	return s.grant(ctx, r, g, rg, want, out)
 }
 
-// charge takes amount for used units: from the group's reservation, the
-// excess (if the usage cost more than was held) as a debit.
-func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.RatingGroup, amount money.Decimal) error {
+// charge charges q used units, rated at start against the account's
+// period counters: taken from the group's reservation, what it did not
+// hold debited. It returns the rated amount. Usage the balance cannot
+// cover is recorded as unbilled: it happened and cannot be refused.
+func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.RatingGroup, q uint64, start time.Time) (money.Decimal, error) {
 	if rg.Offline {
-		return nil // rated for the CDR only
+		// Rated for the CDR only; not charged online, counters untouched.
+		amount, _, err := s.price(r.sub.PlanID, rg, start, q, nil)
+		if err != nil {
+			return amount, fmt.Errorf("%w: %v", balance.ErrRating, err)
+		}
+		return amount, nil
 	}
-	excess := amount
+	rate, key := s.rated(r.sub.PlanID, rg, start, q)
 	if g.Reservation != "" {
-		take := money.Min(amount, g.Held)
 		op := balance.Op{Kind: balance.KindCommit, Key: r.key(rg.ID, "c"), Account: r.sub.AccountID,
-			Reservation: g.Reservation, Amount: take}
-		_, err := s.cfg.Balances.Do(ctx, &op)
+			Reservation: g.Reservation, Rate: rate, RateKey: key}
+		res, err := s.cfg.Balances.Do(ctx, &op)
 		switch {
 		case err == nil:
-			excess, _ = amount.Sub(take)
+			g.Reservation, g.Held, g.Granted = "", money.Decimal{}, 0
+			if res.Excess.Sign() > 0 {
+				// The usage cost more than was held: debit the rest.
+				x := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "x"), Account: r.sub.AccountID, Amount: res.Excess}
+				if err := s.debitOrUnbilled(ctx, g, &x, res.Excess); err != nil {
+					return res.Rated, err
+				}
+			}
+			return res.Rated, nil
 		case errors.Is(err, balance.ErrUnknownReservation), errors.Is(err, balance.ErrReservationExpired):
-			// The engine released it already (expired): the whole amount
-			// becomes a debit.
+			// The engine released it already (expired): debit the usage.
+			g.Reservation, g.Held, g.Granted = "", money.Decimal{}, 0
 		default:
-			return err
+			return money.Decimal{}, err
 		}
-		g.Reservation, g.Held, g.Granted = "", money.Decimal{}, 0
 	}
-	if excess.Sign() <= 0 {
-		return nil
-	}
-	op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "d"), Account: r.sub.AccountID, Amount: excess}
-	_, err := s.cfg.Balances.Do(ctx, &op)
+	op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "d"), Account: r.sub.AccountID, Rate: rate, RateKey: key}
+	res, err := s.cfg.Balances.Do(ctx, &op)
 	if errors.Is(err, balance.ErrInsufficientFunds) || errors.Is(err, balance.ErrAccountInactive) {
-		// Usage already happened: it cannot be refused, only recorded.
-		g.Unbilled, _ = g.Unbilled.Add(excess)
+		amount, _, perr := s.price(r.sub.PlanID, rg, start, q, nil)
+		if perr != nil {
+			return amount, fmt.Errorf("%w: %v", balance.ErrRating, perr)
+		}
+		g.Unbilled, _ = g.Unbilled.Add(amount)
+		s.m.unbilled.Inc()
+		return amount, nil
+	}
+	return res.Rated, err
+}
+
+// debitOrUnbilled applies a debit of amount; if the balance cannot cover
+// it, the amount is recorded as unbilled.
+func (s *Service) debitOrUnbilled(ctx context.Context, g *Group, op *balance.Op, amount money.Decimal) error {
+	_, err := s.cfg.Balances.Do(ctx, op)
+	if errors.Is(err, balance.ErrInsufficientFunds) || errors.Is(err, balance.ErrAccountInactive) {
+		g.Unbilled, _ = g.Unbilled.Add(amount)
 		s.m.unbilled.Inc()
 		return nil
 	}
@@ -248,36 +295,40 @@ func (s *Service) releaseGroup(ctx context.Context, r *request, g *Group) error 
 }
 
 // grant reserves the price of want units (or of as many as the balance
-// allows) and fills in the grant.
+// allows) and fills in the grant. The price is rated inside the partition
+// against the account's period counters (a remaining allowance makes the
+// grant cheaper), without spending them: usage spends them at commit.
 func (s *Service) grant(ctx context.Context, r *request, g *Group, rg config.RatingGroup, want uint64, out groupOutcome) (groupOutcome, error) {
-	price, err := s.price(r.sub.PlanID, rg, r.at, want)
-	if err != nil {
+	rate, key := s.rated(r.sub.PlanID, rg, r.at, want)
+	g.Grants++
+	rid := r.ref + "/" + utoa(uint64(rg.ID)) + "/" + utoa(uint64(g.Grants))
+	op := balance.Op{Kind: balance.KindReserve, Key: r.key(rg.ID, "r"), Account: r.sub.AccountID,
+		Reservation: rid, Rate: rate, RateKey: key, Expires: r.expire, Partial: true}
+	res, err := s.cfg.Balances.Do(ctx, &op)
+	switch {
+	case errors.Is(err, balance.ErrRating):
 		out.info.ResultCode = nchf.ResultCodeRatingFailed
 		s.cfg.Logger.Warn("rating failed", "ref", r.ref, "rg", rg.ID, "err", err)
 		return out, nil
+	case errors.Is(err, balance.ErrAccountInactive):
+		out.info.ResultCode, out.denied = nchf.ResultCodeEndUserServiceDenied, true
+		return out, nil
+	case err != nil:
+		return out, err
 	}
 	granted, final := want, false
-	if price.Sign() > 0 {
-		g.Grants++
-		rid := r.ref + "/" + utoa(uint64(rg.ID)) + "/" + utoa(uint64(g.Grants))
-		op := balance.Op{Kind: balance.KindReserve, Key: r.key(rg.ID, "r"), Account: r.sub.AccountID,
-			Reservation: rid, Amount: price, Expires: r.expire, Partial: true}
-		res, err := s.cfg.Balances.Do(ctx, &op)
-		switch {
-		case errors.Is(err, balance.ErrAccountInactive):
-			out.info.ResultCode, out.denied = nchf.ResultCodeEndUserServiceDenied, true
-			return out, nil
-		case err != nil:
-			return out, err
-		}
+	if res.Rated.IsZero() {
+		// Free under the plan and its allowances: nothing held.
+		g.Grants--
+	} else {
 		if res.GrantedAmount.IsZero() {
 			out.info.ResultCode, out.broke = nchf.ResultCodeQuotaLimitReached, true
 			g.FinalGranted = true
 			return out, nil
 		}
 		g.Reservation, g.Held = rid, res.GrantedAmount
-		if res.GrantedAmount.Cmp(price) < 0 {
-			granted, final = s.affordable(r.sub.PlanID, rg, r.at, want, res.GrantedAmount), true
+		if res.GrantedAmount.Cmp(res.Rated) < 0 {
+			granted, final = s.affordable(r.sub.PlanID, rg, r.at, want, res.GrantedAmount, res.Counters), true
 			if granted == 0 {
 				if err := s.releaseGroup(ctx, r, g); err != nil {
 					return out, err

@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/balance"
 	"github.com/tollgate-billing/tollgate/internal/cdr"
 	"github.com/tollgate-billing/tollgate/internal/config"
+	"github.com/tollgate-billing/tollgate/internal/money"
 	"github.com/tollgate-billing/tollgate/internal/nchf"
 	"github.com/tollgate-billing/tollgate/internal/rating"
 )
@@ -405,15 +406,21 @@ func (s *Service) event(ctx context.Context, ref string, req *nchf.ChargingDataR
 			q = requestedQuantity(rg.Units, mu.RequestedUnit)
 			u.units, u.time, u.vol = q, q, q
 		}
-		amount, err := s.price(sub.PlanID, rg, u.firstOr(r.at), q)
-		if !known || err != nil {
+		if !known {
 			info.ResultCode = nchf.ResultCodeRatingFailed
 			resp.MultipleUnitInformation = append(resp.MultipleUnitInformation, info)
 			continue
 		}
-		if amount.Sign() > 0 && !rg.Offline {
-			op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "e"), Account: sub.AccountID, Amount: amount}
-			res, err := s.cfg.Balances.Do(ctx, &op)
+		rate, rkey := s.rated(sub.PlanID, rg, u.firstOr(r.at), q)
+		var amount money.Decimal
+		var err error
+		if rg.Offline {
+			amount, _, err = s.price(sub.PlanID, rg, u.firstOr(r.at), q, nil)
+		} else {
+			op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "e"), Account: sub.AccountID, Rate: rate, RateKey: rkey}
+			var res balance.Result
+			res, err = s.cfg.Balances.Do(ctx, &op)
+			amount = res.Rated
 			switch {
 			case errors.Is(err, balance.ErrInsufficientFunds):
 				info.ResultCode = nchf.ResultCodeQuotaLimitReached
@@ -425,10 +432,17 @@ func (s *Service) event(ctx context.Context, ref string, req *nchf.ChargingDataR
 				denied++
 				resp.MultipleUnitInformation = append(resp.MultipleUnitInformation, info)
 				continue
-			case err != nil:
-				return s.failure(&Session{Ref: ref}, err)
+			case err == nil:
+				replayed = replayed || res.Replayed
 			}
-			replayed = replayed || res.Replayed
+		}
+		if errors.Is(err, balance.ErrRating) || (rg.Offline && err != nil) {
+			info.ResultCode = nchf.ResultCodeRatingFailed
+			resp.MultipleUnitInformation = append(resp.MultipleUnitInformation, info)
+			continue
+		}
+		if err != nil {
+			return s.failure(&Session{Ref: ref}, err)
 		}
 		charged++
 		info.ResultCode = nchf.ResultCodeSuccess
