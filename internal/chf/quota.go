@@ -2,6 +2,7 @@ package chf
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -129,7 +130,13 @@ func (s *Service) rated(planID string, rg config.RatingGroup, start time.Time, q
 		return s.price(planID, rg, start, q, cs)
 	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", planID, rg.Service, start.UnixNano(), q)
+	var b [16]byte
+	h.Write([]byte(planID))
+	h.Write([]byte{0})
+	h.Write([]byte(rg.Service))
+	binary.LittleEndian.PutUint64(b[:8], uint64(start.UnixNano()))
+	binary.LittleEndian.PutUint64(b[8:], q)
+	h.Write(b[:])
 	return f, h.Sum64() | 1
 }
 

@@ -45,9 +45,6 @@ func (s *Session) hasUsage() bool {
 // the record's usage is taken out of the groups. A final cause with no
 // usage still writes the record (it marks the session's end).
 func (s *Service) records(sess *Session, cause string, now time.Time) []*cdr.Record {
-	if s.cfg.Records == nil {
-		return nil
-	}
 	typ := cdr.RecordType("CHF_PARTIAL")
 	if cause == "normalRelease" || cause == "sessionTimeout" || cause == "abnormalRelease" {
 		typ = "CHF_FINAL"
