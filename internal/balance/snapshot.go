@@ -133,12 +133,12 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 	nkeys := 0
 	s.idem.live(s.lastTime, s.opts, func(rec *idemRec) {
 		nkeys++
-		res := rec.result()
+		res := s.idem.result(rec)
 		r := &res
-		strs = append(strs, rec.key...)
+		strs = append(strs, s.idem.keyOf(rec)...)
 		strs = append(strs, r.Account...)
 		strs = append(strs, r.Reservation...)
-		recs = binary.AppendUvarint(recs, uint64(len(rec.key)))
+		recs = binary.AppendUvarint(recs, uint64(rec.klen))
 		recs = binary.LittleEndian.AppendUint64(recs, rec.hash)
 		recs = binary.AppendVarint(recs, rec.time)
 		recs = append(recs, byte(r.Kind))

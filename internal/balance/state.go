@@ -375,6 +375,9 @@ func checkShape(op *Op) error {
 	if op.Account == "" {
 		return invalid(op, "the account is required")
 	}
+	if len(op.Key) > maxKeyLen || len(op.Account) > maxIDLen || len(op.Reservation) > maxIDLen {
+		return invalid(op, "key longer than %d bytes, or account or reservation id longer than %d", maxKeyLen, maxIDLen)
+	}
 	if extra := presentFields(op) &^ allowedFields[op.Kind]; extra != 0 {
 		var names []string
 		for i, n := range fieldNames {
@@ -516,9 +519,9 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 		if rec := s.idem.at(oldPos); known && !stale(rec.time, op.Time, s.opts.IdemWindow) {
 			if rec.hash != h {
 				return Result{}, entries, fmt.Errorf("%w: key %q (first used by %s of account %q)",
-					ErrKeyConflict, op.Key, rec.kind, rec.account)
+					ErrKeyConflict, op.Key, rec.kind, s.idem.accountOf(rec))
 			}
-			r := rec.result()
+			r := s.idem.result(rec)
 			r.Replayed = true
 			return r, entries, nil
 		}
