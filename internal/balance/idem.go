@@ -125,13 +125,19 @@ type idemSlot struct {
 	pos1 uint64 // position + 1; 0 = empty
 }
 
-func (t *idemTable) init(n int) {
+func (t *idemTable) init(n int, o Options) {
 	c := 1024
 	for c < n {
 		c <<= 1
 	}
 	t.ring = make([]idemRec, c)
-	t.slots = make([]idemSlot, 2*c)
+	slots := 2 * c
+	if o.IdemPresize {
+		for slots < 2*o.IdemMax {
+			slots <<= 1
+		}
+	}
+	t.slots = make([]idemSlot, slots)
 	t.arena = make([]byte, 64*c)
 	t.n, t.head, t.tail, t.aHead, t.aTail = 0, 0, 0, 0, 0
 }

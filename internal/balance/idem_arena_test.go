@@ -13,7 +13,7 @@ import (
 // stays consistent, and the arena stays bounded by what is live.
 func TestIdemArena(t *testing.T) {
 	var tb idemTable
-	tb.init(0)
+	tb.init(0, Options{})
 	o := Options{IdemWindow: 1 << 62, IdemMax: 1500}
 	key := func(i int) string { return fmt.Sprintf("k%d-%s", i, strings.Repeat("x", i%97)) }
 	for i := range 20000 {

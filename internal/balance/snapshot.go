@@ -300,7 +300,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		return nil, d.err
 	}
 	itab := d.strtab()
-	s.idem.init(min(nkeys, s.opts.IdemMax))
+	s.idem.init(min(nkeys, s.opts.IdemMax), s.opts)
 	for range nkeys {
 		if d.err != nil {
 			break

@@ -28,6 +28,12 @@ type Options struct {
 	// IdemMax bounds the keys one partition remembers; the oldest are
 	// forgotten first. Default 1<<20.
 	IdemMax int
+	// IdemPresize sizes the key index for IdemMax keys from the start
+	// (32 bytes per key), so that it never rehashes while the partition
+	// serves: doubling a large index takes tens of milliseconds, and
+	// partitions under the same load all reach the same size together.
+	// The engine sets it.
+	IdemPresize bool
 }
 
 // The defaults of Options.
@@ -138,7 +144,7 @@ type hold struct {
 func NewState(partition int, opts Options) *State {
 	s := &State{Partition: partition, opts: opts.withDefaults()}
 	s.accounts = make(map[string]*account)
-	s.idem.init(0)
+	s.idem.init(0, s.opts)
 	return s
 }
 

@@ -1021,7 +1021,7 @@ func (p *prop) run(steps int) {
 func TestIdemIndexCollisions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	var tab idemTable
-	tab.init(0)
+	tab.init(0, Options{})
 	o := Options{IdemWindow: 1000, IdemMax: 300}
 	now := int64(0)
 	fakeHash := func(key string) uint64 { return uint64(len(key)%3) * 0x9e3779b97f4a7c15 }

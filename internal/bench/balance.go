@@ -182,10 +182,13 @@ func (h *harness) openEngine(ctx context.Context, reg prometheus.Registerer) err
 			return err
 		}
 	}
+	// The idempotency table as `tollgate serve` sizes it.
+	def := config.Default().Balance
 	e, err := balance.NewEngine(balance.EngineConfig{
 		Partitions: h.cfg.Partitions, NodeID: nodeID, Journal: h.j,
 		MaxBatch: h.cfg.MaxBatch, SnapshotEvery: h.cfg.SnapshotEvery, Registerer: reg,
 		KeepFrom: h.keepFrom(),
+		State: balance.Options{IdemWindow: int64(def.IdempotencyWindow.Std()), IdemMax: def.IdempotencyMaxKeys, IdemPresize: true},
 	})
 	if err != nil {
 		return err

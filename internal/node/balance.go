@@ -42,7 +42,7 @@ func (b *balanceSub) Start(ctx context.Context) error {
 		MaxBatch: cfg.MaxBatch, SnapshotEvery: cfg.SnapshotEvery,
 		// Never purge journal records the SQL ledger has not projected yet.
 		KeepFrom: ledger.KeepFrom(j, ledger.DefaultName),
-		State:    balance.Options{IdemWindow: int64(cfg.IdempotencyWindow.Std()), IdemMax: cfg.IdempotencyMaxKeys},
+		State:    balance.Options{IdemWindow: int64(cfg.IdempotencyWindow.Std()), IdemMax: cfg.IdempotencyMaxKeys, IdemPresize: true},
 		Logger:   b.log, Registerer: b.reg,
 	})
 	if err != nil {
