@@ -61,6 +61,21 @@ discounts:
   - {id: free-data, type: allowance, service: data, units: 1MiB, period: month}
 `
 
+// bandsPlan prices data 2.00 per MiB from 08:00 to 20:00 UTC, 1.00 otherwise.
+const bandsPlan = `
+id: chf-bands
+name: CHF bands
+currency: EUR
+timezone: UTC
+rounding: {scale: 4, mode: half_up}
+bands:
+  - {id: day, from: "08:00", to: "20:00"}
+  - {id: night, default: true}
+rates:
+  - {id: data-day, service: data, band: day, price: "2.00", per: 1MiB}
+  - {id: data-night, service: data, band: night, price: "1.00", per: 1MiB}
+`
+
 type env struct {
 	t       *testing.T
 	st      *store.Store
@@ -105,7 +120,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = e.eng.Stop(context.Background()) })
 	e.rat = rating.NewEngine()
 	var plans []*rating.Plan
-	for _, src := range []string{testPlan, allowancePlan} {
+	for _, src := range []string{testPlan, allowancePlan, bandsPlan} {
 		p, err := rating.ParsePlan([]byte(src))
 		if err != nil {
 			t.Fatal(err)
@@ -594,5 +609,41 @@ func TestAllowances(t *testing.T) {
 	e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 1, e.now.Add(time.Minute), usedVolume(10, 0, mib, 1, 0)))
 	if v := e.balance("allow"); v.Balance.String() != "3.4000" || !v.Held.IsZero() {
 		t.Fatalf("balance %s held %s, want 3.4000 = 5 − 0.10 − 0.50 − 1.00", v.Balance, v.Held)
+	}
+}
+
+// TestTariffTimeChange: a grant announces the band change within its
+// validity time; usage reported split at the change is rated at each
+// side's price and closes a partial CHF-CDR.
+func TestTariffTimeChange(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriberOn("bands", "001010000000010", "100.00", account.Prepaid, "chf-bands")
+	at := time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC)
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, at,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 4 * mib}}))
+	gu := r.resp.MultipleUnitInformation[0].GrantedUnit
+	if r.status != 201 || gu == nil || !gu.TariffTimeChange.Equal(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)) {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	ref := refOf(t, r.location)
+	// 1 MiB before 20:00 (2.00), 2 MiB after (1.00 each).
+	before, after := at.Add(29*time.Minute), at.Add(40*time.Minute)
+	upd := smfRequest(supi, 1, after, nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: mib},
+		UsedUnitContainer: []nchf.UsedUnitContainer{
+			{DownlinkVolume: mib, TotalVolume: mib, LocalSequenceNumber: 1, TriggerTimestamp: before,
+				Triggers: []nchf.Trigger{{TriggerType: nchf.TriggerTypeTariffTimeChange, TriggerCategory: nchf.TriggerCategoryImmediateReport}}},
+			{DownlinkVolume: 2 * mib, TotalVolume: 2 * mib, LocalSequenceNumber: 2, TriggerTimestamp: after},
+		}})
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", upd); r.status != 200 {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 2, after.Add(time.Minute)))
+	recs := e.records()
+	if len(recs) != 2 || recs[0].CauseForRecordClosing != "tariffTimeChange" || recs[0].RecordType != "CHF_PARTIAL" ||
+		recs[1].RecordType != "CHF_FINAL" {
+		t.Fatalf("records: %+v", recs)
+	}
+	if v := e.balance("bands"); v.Balance.String() != "96.0000" || !v.Held.IsZero() {
+		t.Fatalf("balance %s held %s, want 96.0000 = 100 − 1 MiB × 2.00 (day) − 2 MiB × 1.00 (night)", v.Balance, v.Held)
 	}
 }

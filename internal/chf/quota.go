@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/internal/balance"
@@ -26,6 +27,8 @@ type used struct {
 	ul, dl, vol, time, units uint64
 	first, last              time.Time
 	lsns                     []uint64
+	// tariffChange: a container was closed by TARIFF_TIME_CHANGE.
+	tariffChange bool
 }
 
 // quantity is the usage in the rating group's units.
@@ -54,6 +57,11 @@ func sumUsed(cs []nchf.UsedUnitContainer, at time.Time) used {
 		u.time += uint64(c.Time)
 		u.units += c.ServiceSpecificUnits
 		u.lsns = append(u.lsns, c.LocalSequenceNumber)
+		for _, tr := range c.Triggers {
+			if tr.TriggerType == nchf.TriggerTypeTariffTimeChange {
+				u.tariffChange = true
+			}
+		}
 		t := c.TriggerTimestamp
 		if t.IsZero() {
 			t = at
@@ -121,22 +129,92 @@ func (s *Service) price(planID string, rg config.RatingGroup, start time.Time, q
 	return res.Amount, deltas, nil
 }
 
-// rated is a balance op's rating: q units of the group's service under the
-// plan at start, priced inside the account's partition against its period
-// counters (allowances, caps, period tiers are spent exactly once across
-// the account's sessions), with the fingerprint of that input.
-func (s *Service) rated(planID string, rg config.RatingGroup, start time.Time, q uint64) (balance.RateFunc, uint64) {
+// piece is usage to rate at its own time: a used-unit container, or a
+// requested quota.
+type piece struct {
+	q     uint64
+	start time.Time
+}
+
+// pieces splits a group's used-unit containers into what is rated
+// separately: each container at its own time — a container closed by
+// TARIFF_TIME_CHANGE holds the usage before the change, so it is rated a
+// second before its trigger time stamp; others at their trigger time stamp
+// (or the request's time).
+func pieces(cs []nchf.UsedUnitContainer, kind string, at time.Time) []piece {
+	out := make([]piece, 0, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		u := sumUsed(cs[i:i+1], at)
+		start := c.TriggerTimestamp
+		if start.IsZero() {
+			start = at
+		}
+		if u.tariffChange {
+			start = start.Add(-time.Second)
+		}
+		out = append(out, piece{q: u.quantity(kind), start: start})
+	}
+	return out
+}
+
+// priceAll rates the pieces in order, each seeing the counter changes of
+// the ones before, and returns the sum and all the changes.
+func (s *Service) priceAll(planID string, rg config.RatingGroup, ps []piece, cs []balance.Counter) (money.Decimal, []balance.Counter, error) {
+	if len(ps) == 1 {
+		return s.price(planID, rg, ps[0].start, ps[0].q, cs)
+	}
+	var total money.Decimal
+	var all []balance.Counter
+	cur := slices.Clone(cs)
+	for _, p := range ps {
+		amount, deltas, err := s.price(planID, rg, p.start, p.q, cur)
+		if err != nil {
+			return money.Decimal{}, nil, err
+		}
+		if total, err = total.Add(amount); err != nil {
+			return money.Decimal{}, nil, err
+		}
+		all = append(all, deltas...)
+		cur = addCounters(cur, deltas)
+	}
+	return total, all, nil
+}
+
+// addCounters adds changes to a copy of counters.
+func addCounters(cs, deltas []balance.Counter) []balance.Counter {
+	for _, d := range deltas {
+		i := slices.IndexFunc(cs, func(c balance.Counter) bool { return c.ID == d.ID && c.PeriodStart == d.PeriodStart })
+		if i < 0 {
+			cs = append(cs, balance.Counter{ID: d.ID, PeriodStart: d.PeriodStart})
+			i = len(cs) - 1
+		}
+		cs[i].Units += d.Units
+		if sum, err := cs[i].Amount.Add(d.Amount); err == nil {
+			cs[i].Amount = sum
+		}
+	}
+	return cs
+}
+
+// rated is a balance op's rating: the pieces of usage of the group's
+// service under the plan, priced inside the account's partition against
+// its period counters (allowances, caps, period tiers are spent exactly
+// once across the account's sessions), with the fingerprint of that input.
+func (s *Service) rated(planID string, rg config.RatingGroup, ps ...piece) (balance.RateFunc, uint64) {
 	f := func(cs []balance.Counter) (money.Decimal, []balance.Counter, error) {
-		return s.price(planID, rg, start, q, cs)
+		return s.priceAll(planID, rg, ps, cs)
 	}
 	h := fnv.New64a()
 	var b [16]byte
 	h.Write([]byte(planID))
 	h.Write([]byte{0})
 	h.Write([]byte(rg.Service))
-	binary.LittleEndian.PutUint64(b[:8], uint64(start.UnixNano()))
-	binary.LittleEndian.PutUint64(b[8:], q)
-	h.Write(b[:])
+	for _, p := range ps {
+		binary.LittleEndian.PutUint64(b[:8], uint64(p.start.UnixNano()))
+		binary.LittleEndian.PutUint64(b[8:], p.q)
+		h.Write(b[:])
+	}
 	return f, h.Sum64() | 1
 }
 
@@ -175,6 +253,9 @@ type request struct {
 	final  bool      // release: no new quota
 	sub    Subscription
 	expire int64 // reservation expiry (unix ns)
+	// tariffChange: the request reported usage split at a tariff time
+	// change, which closes a partial record.
+	tariffChange bool
 }
 
 func (r *request) key(rg uint32, op string) string {
@@ -191,8 +272,11 @@ func (s *Service) applyGroup(ctx context.Context, r *request, g *Group, mu *nchf
 	}
 	// 1. Used units: rate, take from the reservation (or debit).
 	u := sumUsed(mu.UsedUnitContainer, r.at)
+	if u.tariffChange {
+		r.tariffChange = true
+	}
 	if q := u.quantity(rg.Units); q > 0 || len(mu.UsedUnitContainer) > 0 {
-		amount, err := s.charge(ctx, r, g, rg, q, u.firstOr(r.at))
+		amount, err := s.charge(ctx, r, g, rg, pieces(mu.UsedUnitContainer, rg.Units, r.at))
 		if errors.Is(err, balance.ErrRating) {
 			out.info.ResultCode = nchf.ResultCodeRatingFailed
 			s.cfg.Logger.Warn("rating failed", "ref", r.ref, "rg", rg.ID, "err", err)
@@ -225,20 +309,21 @@ func (s *Service) applyGroup(ctx context.Context, r *request, g *Group, mu *nchf
 	return s.grant(ctx, r, g, rg, want, out)
 }
 
-// charge charges q used units, rated at start against the account's
-// period counters: taken from the group's reservation, what it did not
-// hold debited. It returns the rated amount. Usage the balance cannot
-// cover is recorded as unbilled: it happened and cannot be refused.
-func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.RatingGroup, q uint64, start time.Time) (money.Decimal, error) {
+// charge charges used units (the pieces, each rated at its own time)
+// against the account's period counters: taken from the group's
+// reservation, what it did not hold debited. It returns the rated amount.
+// Usage the balance cannot cover is recorded as unbilled: it happened and
+// cannot be refused.
+func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.RatingGroup, ps []piece) (money.Decimal, error) {
 	if rg.Offline {
 		// Rated for the CDR only; not charged online, counters untouched.
-		amount, _, err := s.price(r.sub.PlanID, rg, start, q, nil)
+		amount, _, err := s.priceAll(r.sub.PlanID, rg, ps, nil)
 		if err != nil {
 			return amount, fmt.Errorf("%w: %v", balance.ErrRating, err)
 		}
 		return amount, nil
 	}
-	rate, key := s.rated(r.sub.PlanID, rg, start, q)
+	rate, key := s.rated(r.sub.PlanID, rg, ps...)
 	if g.Reservation != "" {
 		op := balance.Op{Kind: balance.KindCommit, Key: r.key(rg.ID, "c"), Account: r.sub.AccountID,
 			Reservation: g.Reservation, Rate: rate, RateKey: key}
@@ -264,7 +349,7 @@ func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.Ra
 	op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "d"), Account: r.sub.AccountID, Rate: rate, RateKey: key}
 	res, err := s.cfg.Balances.Do(ctx, &op)
 	if errors.Is(err, balance.ErrInsufficientFunds) || errors.Is(err, balance.ErrAccountInactive) {
-		amount, _, perr := s.price(r.sub.PlanID, rg, start, q, nil)
+		amount, _, perr := s.priceAll(r.sub.PlanID, rg, ps, nil)
 		if perr != nil {
 			return amount, fmt.Errorf("%w: %v", balance.ErrRating, perr)
 		}
@@ -306,7 +391,7 @@ func (s *Service) releaseGroup(ctx context.Context, r *request, g *Group) error 
 // against the account's period counters (a remaining allowance makes the
 // grant cheaper), without spending them: usage spends them at commit.
 func (s *Service) grant(ctx context.Context, r *request, g *Group, rg config.RatingGroup, want uint64, out groupOutcome) (groupOutcome, error) {
-	rate, key := s.rated(r.sub.PlanID, rg, r.at, want)
+	rate, key := s.rated(r.sub.PlanID, rg, piece{q: want, start: r.at})
 	g.Grants++
 	rid := r.ref + "/" + utoa(uint64(rg.ID)) + "/" + utoa(uint64(g.Grants))
 	op := balance.Op{Kind: balance.KindReserve, Key: r.key(rg.ID, "r"), Account: r.sub.AccountID,
@@ -368,7 +453,22 @@ func (s *Service) grant(ctx context.Context, r *request, g *Group, rg config.Rat
 	if final {
 		in.FinalUnitIndication = s.finalUnit()
 	}
+	// The band changes within the validity time: announce it, so that the
+	// consumer reports the usage before and after it in separate
+	// containers (TS 32.291 tariffTimeChange) and each is rated at its own
+	// price.
+	if tt, ok := s.cfg.Rater.(TariffTimes); ok {
+		if at, ok := tt.NextTariffChange(r.sub.PlanID, r.at, s.cfg.ValidityTime); ok {
+			in.GrantedUnit.TariffTimeChange = at
+		}
+	}
 	return out, nil
+}
+
+// TariffTimes is an optional capability of a Rater: the next time band
+// change of a plan (rating.Engine has it).
+type TariffTimes interface {
+	NextTariffChange(planID string, t time.Time, within time.Duration) (time.Time, bool)
 }
 
 // finalUnit is the finalUnitIndication sent with the last grant.

@@ -343,6 +343,8 @@ func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDa
 		return ans
 	case release:
 		work.Closed, closing = true, "normalRelease"
+	case r.tariffChange:
+		closing = "tariffTimeChange"
 	default:
 		closing = s.partialCause(work, now)
 	}
@@ -411,7 +413,7 @@ func (s *Service) event(ctx context.Context, ref string, req *nchf.ChargingDataR
 			resp.MultipleUnitInformation = append(resp.MultipleUnitInformation, info)
 			continue
 		}
-		rate, rkey := s.rated(sub.PlanID, rg, u.firstOr(r.at), q)
+		rate, rkey := s.rated(sub.PlanID, rg, piece{q: q, start: u.firstOr(r.at)})
 		var amount money.Decimal
 		var err error
 		if rg.Offline {
