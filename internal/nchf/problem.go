@@ -7,7 +7,10 @@ import (
 
 // Causes of ProblemDetails.cause, in one place.
 //
-// The CHF's application errors are those of TS 32.291 table 6.1.7.3-1; the
+// The CHF's application errors are those of TS 32.291 table 6.1.7.3-1
+// (statuses checked against the Release 17 text: CHARGING_FAILED and
+// RE_AUTHORIZATION_FAILED 400, CHARGING_NOT_APPLICABLE, END_USER_REQUEST_DENIED,
+// QUOTA_LIMIT_REACHED and END_USER_REQUEST_REJECTED 403, USER_UNKNOWN 404); the
 // protocol errors are the generic ones of TS 29.500 table 5.2.7.2-1, which
 // every SBI producer uses (TS 32.291 clause 6.1.7.2 refers to them).
 const (
