@@ -188,7 +188,7 @@ func (h *harness) openEngine(ctx context.Context, reg prometheus.Registerer) err
 		Partitions: h.cfg.Partitions, NodeID: nodeID, Journal: h.j,
 		MaxBatch: h.cfg.MaxBatch, SnapshotEvery: h.cfg.SnapshotEvery, Registerer: reg,
 		KeepFrom: h.keepFrom(),
-		State: balance.Options{IdemWindow: int64(def.IdempotencyWindow.Std()), IdemMax: def.IdempotencyMaxKeys, IdemPresize: true},
+		State:    balance.Options{IdemWindow: int64(def.IdempotencyWindow.Std()), IdemMax: def.IdempotencyMaxKeys, IdemPresize: true},
 	})
 	if err != nil {
 		return err
@@ -322,7 +322,6 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 	var (
 		stop    atomic.Bool
 		budget  atomic.Int64 // ops left when cfg.Ops > 0
-		issued  atomic.Int64 // open loop: pairs issued
 		workers = make([]*loadWorker, cfg.Workers)
 		wg      sync.WaitGroup
 	)
@@ -358,45 +357,8 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 	if cfg.Rate > 0 {
 		pairEvery = 2e9 / float64(cfg.Rate)
 	}
-	// Open loop: one pacer hands each pair, when it is due, to an idle
-	// worker. (A timer per worker made the generator itself the tail: a
-	// thousand goroutines waking from their own timers crowd the
-	// scheduler.) A pair that finds every worker busy waits in the pacer,
-	// and its latency still counts from when it was due.
-	tokens := make(chan time.Time, cfg.Workers)
-	pacerStop := make(chan struct{})
-	if pairEvery > 0 {
-		total := int64(math.Ceil(float64(end.Sub(start)) / pairEvery))
-		go func() {
-			defer close(tokens)
-			for i := int64(0); i < total; {
-				woke := time.Now()
-				due := min(total, int64(float64(woke.Sub(start))/pairEvery)+1)
-				for ; i < due; i++ {
-					// Latency counts from when the pair was due, or from
-					// when the pacer woke if its own sleep overshot (Go
-					// sleeps of under a millisecond can take one): the
-					// generator's timer is not the engine's latency. A
-					// send that blocks on busy workers still counts.
-					at := start.Add(time.Duration(float64(i) * pairEvery))
-					if at.Before(woke) {
-						at = woke
-					}
-					select {
-					case tokens <- at:
-						issued.Add(1)
-					case <-pacerStop:
-						return
-					case <-ctx.Done():
-						return
-					}
-				}
-				if d := time.Until(start.Add(time.Duration(float64(i) * pairEvery))); d > 0 {
-					time.Sleep(d)
-				}
-			}
-		}()
-	}
+	// Open loop: the pacer hands each pair, when it is due, to an idle worker.
+	pace := newPacer(ctx, start, end, pairEvery, cfg.Workers)
 	for w := range cfg.Workers {
 		lw := &loadWorker{reserve: NewHistogram(), commit: NewHistogram(), errs: errCounts{}}
 		workers[w] = lw
@@ -414,7 +376,7 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 				}
 				var intended time.Time
 				if pairEvery > 0 {
-					t, ok := <-tokens
+					t, ok := <-pace.Due
 					if !ok {
 						return
 					}
@@ -472,7 +434,7 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 		}
 		stop.Store(true)
 	}
-	close(pacerStop)
+	pace.Stop()
 	wg.Wait()
 	stop.Store(true)
 	finished := time.Now()
@@ -510,8 +472,7 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 	}
 	if cfg.Rate > 0 {
 		rep.Mode = "open"
-		due := int64(math.Ceil(float64(end.Sub(start)) / pairEvery))
-		rep.MissedPairs = max(0, due-issued.Load())
+		rep.MissedPairs = pace.Missed()
 	}
 	rep.loadEnd = finished
 	rep.lag = lagSamples

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -673,7 +672,6 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	defer clients.close()
 	var (
 		stop    atomic.Bool
-		issued  atomic.Int64 // open loop: requests issued
 		live    chfLive
 		workers = make([]*chfWorker, cfg.Concurrency)
 		wg      sync.WaitGroup
@@ -695,41 +693,7 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	// generator itself the tail). A request that finds every worker busy
 	// waits in the pacer, and its latency still counts from when it was
 	// due.
-	tokens := make(chan time.Time, cfg.Concurrency)
-	pacerStop := make(chan struct{})
-	var total int64
-	if every > 0 {
-		total = int64(math.Ceil(float64(end.Sub(start)) / every))
-		go func() {
-			defer close(tokens)
-			for i := int64(0); i < total; {
-				woke := time.Now()
-				due := min(total, int64(float64(woke.Sub(start))/every)+1)
-				for ; i < due; i++ {
-					// Latency counts from when the request was due, or
-					// from when the pacer woke if its own sleep overshot
-					// (Go sleeps of under a millisecond can take one):
-					// the generator's timer is not the server's latency.
-					// A send that blocks on busy workers still counts.
-					at := start.Add(time.Duration(float64(i) * every))
-					if at.Before(woke) {
-						at = woke
-					}
-					select {
-					case tokens <- at:
-						issued.Add(1)
-					case <-pacerStop:
-						return
-					case <-ctx.Done():
-						return
-					}
-				}
-				if d := time.Until(start.Add(time.Duration(float64(i) * every))); d > 0 {
-					time.Sleep(d)
-				}
-			}
-		}()
-	}
+	pace := newPacer(ctx, start, end, every, cfg.Concurrency)
 	for i := range cfg.Concurrency {
 		w := &chfWorker{g: g, client: clients.clients[i%len(clients.clients)], live: &live,
 			rng: mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))), recording: true, measureFrom: measureFrom,
@@ -742,7 +706,7 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 			for !stop.Load() && ctx.Err() == nil {
 				var intended time.Time
 				if every > 0 {
-					t, ok := <-tokens
+					t, ok := <-pace.Due
 					if !ok {
 						return
 					}
@@ -772,7 +736,7 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	case <-ctx.Done():
 	}
 	stop.Store(true)
-	close(pacerStop)
+	pace.Stop()
 	wg.Wait()
 	rtAfter := readRuntime()
 	<-progressDone
@@ -789,7 +753,7 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	}
 	if cfg.Rate > 0 {
 		rep.Mode, rep.TargetRate = "open", cfg.Rate
-		rep.Missed = max(0, total-issued.Load())
+		rep.Missed = pace.Missed()
 	}
 	all := newCHFTally()
 	kinds := [chfKinds]*chfTally{}
