@@ -132,29 +132,30 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 	strs, recs = strs[:0], recs[:0]
 	nkeys := 0
 	s.idem.live(s.lastTime, s.opts, func(rec *idemRec) {
+		// Straight from the packed record and the arena: no Result, no
+		// strings (a partition holds tens of thousands of keys).
 		nkeys++
-		res := s.idem.result(rec)
-		r := &res
 		strs = append(strs, s.idem.keyOf(rec)...)
-		strs = append(strs, r.Account...)
-		strs = append(strs, r.Reservation...)
+		strs = append(strs, s.idem.accountOf(rec)...)
+		strs = append(strs, s.idem.reservationOf(rec)...)
 		recs = binary.AppendUvarint(recs, uint64(rec.klen))
 		recs = binary.LittleEndian.AppendUint64(recs, rec.hash)
 		recs = binary.AppendVarint(recs, rec.time)
-		recs = append(recs, byte(r.Kind))
-		recs = binary.AppendUvarint(recs, uint64(len(r.Account)))
-		recs = binary.AppendUvarint(recs, uint64(len(r.Reservation)))
-		recs = appendDec(recs, r.GrantedAmount)
-		recs = binary.AppendUvarint(recs, r.GrantedUnits)
-		recs = appendDec(recs, r.DebitedAmount)
-		recs = binary.AppendUvarint(recs, r.DebitedUnits)
-		recs = appendDec(recs, r.ReleasedAmount)
-		recs = binary.AppendUvarint(recs, r.ReleasedUnits)
-		recs = appendDec(recs, r.Balance)
-		recs = appendDec(recs, r.Available)
-		recs = appendDec(recs, r.Rated) // version 2
-		recs = appendDec(recs, r.Excess)
-		recs = binary.AppendVarint(recs, r.Time)
+		recs = append(recs, byte(rec.kind))
+		recs = binary.AppendUvarint(recs, uint64(rec.alen))
+		recs = binary.AppendUvarint(recs, uint64(rec.rlen))
+		// Granted, debited, released (amount then units), balance,
+		// available, rated, excess, time: the order of Result.
+		for i := range 3 {
+			recs = binary.AppendVarint(recs, rec.coef[i])
+			recs = append(recs, rec.scale[i])
+			recs = binary.AppendUvarint(recs, rec.units[i])
+		}
+		for i := 3; i < 7; i++ {
+			recs = binary.AppendVarint(recs, rec.coef[i])
+			recs = append(recs, rec.scale[i])
+		}
+		recs = binary.AppendVarint(recs, rec.time)
 	})
 	dst = binary.AppendUvarint(dst, uint64(nkeys))
 	dst = binary.AppendUvarint(dst, uint64(len(strs)))

@@ -169,6 +169,16 @@ func openHarness(ctx context.Context, cfg BalanceConfig) (h *harness, err error)
 	return h, nil
 }
 
+// openJournal opens the journal as `tollgate serve` does: snapshots on a
+// side connection.
+func openJournal(ctx context.Context, conn *clusterstate.Conn) (*journal.Journal, error) {
+	sjs, err := conn.Side("snapshots")
+	if err != nil {
+		return nil, err
+	}
+	return journal.Open(ctx, conn.JS(), journal.Config{SnapshotJS: sjs})
+}
+
 // openEngine opens the cluster state and the journal and starts an engine
 // registering its metrics in reg.
 func (h *harness) openEngine(ctx context.Context, reg prometheus.Registerer) error {
@@ -178,7 +188,7 @@ func (h *harness) openEngine(ctx context.Context, reg prometheus.Registerer) err
 			return err
 		}
 		h.conn = conn
-		if h.j, err = journal.Open(ctx, conn.JS(), journal.Config{}); err != nil {
+		if h.j, err = openJournal(ctx, conn); err != nil {
 			return err
 		}
 	}
@@ -705,7 +715,7 @@ func (h *harness) restart(ctx context.Context, rc *RecoveryCase) error {
 		return err
 	}
 	h.conn = conn
-	if h.j, err = journal.Open(ctx, conn.JS(), journal.Config{}); err != nil {
+	if h.j, err = openJournal(ctx, conn); err != nil {
 		return err
 	}
 	t1 := time.Now()

@@ -38,6 +38,12 @@ type Conn struct {
 	closed    chan struct{} // closed when nc is closed
 	closeOnce sync.Once
 	closeErr  error
+
+	// url and opts open further connections (Side).
+	url   string
+	opts  []nats.Option
+	mu    sync.Mutex
+	sides []*nats.Conn
 }
 
 // Open connects to the cluster state (S0.5). With cfg.URL empty it starts an
@@ -63,9 +69,7 @@ func Open(ctx context.Context, cfg config.NATS, dataDir string, logger *slog.Log
 	c := &Conn{logger: logger, closed: make(chan struct{})}
 	var closedOnce sync.Once
 	opts := []nats.Option{
-		nats.Name("tollgate"),
 		nats.Timeout(timeout),
-		nats.ClosedHandler(func(*nats.Conn) { closedOnce.Do(func() { close(c.closed) }) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				logger.Warn("disconnected from NATS", "err", err)
@@ -98,7 +102,9 @@ func Open(ctx context.Context, cfg config.NATS, dataDir string, logger *slog.Log
 		opts = append(opts, nats.MaxReconnects(-1))
 	}
 
-	nc, err := nats.Connect(cfg.URL, opts...)
+	c.url, c.opts = cfg.URL, opts
+	nc, err := nats.Connect(cfg.URL, append([]nats.Option{nats.Name("tollgate"),
+		nats.ClosedHandler(func(*nats.Conn) { closedOnce.Do(func() { close(c.closed) }) })}, opts...)...)
 	if err != nil {
 		c.stopServer()
 		return nil, fmt.Errorf("clusterstate: connect to %s: %w", target, err)
@@ -271,8 +277,29 @@ func (c *Conn) Close(ctx context.Context) error {
 	return c.closeErr
 }
 
+// Side opens another connection to the same cluster state, for bulk
+// traffic that must not queue in front of latency-sensitive messages on
+// the main connection (a connection's writes are one ordered stream:
+// megabytes of a snapshot upload would delay every journal append behind
+// them). It is closed with c.
+func (c *Conn) Side(name string) (jetstream.JetStream, error) {
+	nc, err := nats.Connect(c.url, append([]nats.Option{nats.Name("tollgate-" + name)}, c.opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("clusterstate: side connection %s: %w", name, err)
+	}
+	c.mu.Lock()
+	c.sides = append(c.sides, nc)
+	c.mu.Unlock()
+	return jetstream.New(nc)
+}
+
 func (c *Conn) close(ctx context.Context) error {
 	var errs []error
+	c.mu.Lock()
+	for _, nc := range c.sides {
+		nc.Close()
+	}
+	c.mu.Unlock()
 	if err := c.nc.Drain(); err != nil {
 		if !errors.Is(err, nats.ErrConnectionClosed) {
 			c.logger.Warn("NATS drain failed, closing", "err", err)

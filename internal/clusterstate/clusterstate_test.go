@@ -336,3 +336,36 @@ func TestSlogAdapter(t *testing.T) {
 		t.Errorf("fatal() = %q", a.fatal())
 	}
 }
+
+// TestSide: a side connection reaches the same JetStream, its messages are
+// visible through the main one, and the main connection stays healthy and
+// open when it is closed with Close.
+func TestSide(t *testing.T) {
+	c, _ := open(t, embeddedCfg(), t.TempDir())
+	ctx := t.Context()
+	side, err := c.Side("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := side.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "side"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	main, err := c.JS().KeyValue(ctx, "side")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := main.Get(ctx, "k"); err != nil || string(e.Value()) != "v" {
+		t.Fatalf("through the main connection: %v %v", e, err)
+	}
+	if err := c.Healthy(); err != nil {
+		t.Fatal(err)
+	}
+	closeConn(t, c)
+	if _, err := kv.Put(ctx, "k", []byte("w")); err == nil {
+		t.Fatal("the side connection still works after Close")
+	}
+}

@@ -27,7 +27,11 @@ func (b *balanceSub) Start(ctx context.Context) error {
 		return errors.New("balance: cluster state is not open")
 	}
 	cfg := b.cfg.Balance
-	j, err := journal.Open(ctx, conn.JS(), journal.Config{LeaseTTL: cfg.LeaseTTL.Std()})
+	snapJS, err := conn.Side("snapshots")
+	if err != nil {
+		return err
+	}
+	j, err := journal.Open(ctx, conn.JS(), journal.Config{LeaseTTL: cfg.LeaseTTL.Std(), SnapshotJS: snapJS})
 	if err != nil {
 		return err
 	}

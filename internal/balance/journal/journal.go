@@ -81,6 +81,11 @@ type Config struct {
 	// SnapshotBucket is the object store of partition snapshots.
 	// Default tollgate_balance_snapshots.
 	SnapshotBucket string
+	// SnapshotJS, when set, is the JetStream handle (on its own
+	// connection) snapshots are written and read through, so that a
+	// snapshot's megabytes do not queue in front of journal appends on the
+	// main connection. Nil uses the main one.
+	SnapshotJS jetstream.JetStream `json:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -200,7 +205,11 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, er
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 	}
-	if j.obs, err = retryRace(ctx, func() (jetstream.ObjectStore, error) { return js.CreateOrUpdateObjectStore(ctx, ocfg) }); err != nil {
+	sjs := js
+	if cfg.SnapshotJS != nil {
+		sjs = cfg.SnapshotJS
+	}
+	if j.obs, err = retryRace(ctx, func() (jetstream.ObjectStore, error) { return sjs.CreateOrUpdateObjectStore(ctx, ocfg) }); err != nil {
 		return nil, fmt.Errorf("journal: snapshot bucket %s: %w", cfg.SnapshotBucket, err)
 	}
 	return j, nil
