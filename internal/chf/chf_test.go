@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,6 +90,7 @@ type env struct {
 	client  *http.Client
 	stopSrv func()
 	now     time.Time
+	skew    atomic.Int64 // added to the CHF's clock (ns)
 }
 
 func newEnv(t *testing.T) *env {
@@ -155,7 +157,8 @@ func (e *env) start() {
 		Balances:  balance.Mirror{Engine: e.eng, Account: e.st.GetAccount},
 		Rater:     e.rat,
 		Directory: &chf.StoreDirectory{Data: e.st, TTL: time.Minute},
-		Sessions:  kv, Records: e.writer})
+		Sessions:  kv, Records: e.writer,
+		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -645,5 +648,51 @@ func TestTariffTimeChange(t *testing.T) {
 	}
 	if v := e.balance("bands"); v.Balance.String() != "96.0000" || !v.Held.IsZero() {
 		t.Fatalf("balance %s held %s, want 96.0000 = 100 − 1 MiB × 2.00 (day) − 2 MiB × 1.00 (night)", v.Balance, v.Held)
+	}
+}
+
+// TestIdleSession: a session that hears nothing for chf.idle_timeout is
+// closed by the sweep — its reservation released, a final record with
+// cause sessionTimeout written — and later forgotten; a late update finds
+// no session.
+func TestIdleSession(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("idle", "001010000000011", "10.00", account.Prepaid)
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 2 * mib}}))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	ref := refOf(t, r.location)
+	if v := e.balance("idle"); v.Held.String() != "2.0000" {
+		t.Fatalf("held %s", v.Held)
+	}
+	e.svc.Sweep(t.Context()) // not idle yet
+	if open, _ := e.svc.Sessions(); open != 1 {
+		t.Fatalf("open sessions %d before the idle timeout", open)
+	}
+	e.skew.Store(int64(3 * time.Hour)) // past the 2 h idle timeout
+	e.svc.Sweep(t.Context())
+	if open, closed := e.svc.Sessions(); open != 0 || closed != 1 {
+		t.Fatalf("after the idle timeout: %d open, %d closed", open, closed)
+	}
+	if v := e.balance("idle"); !v.Held.IsZero() || v.Balance.String() != "10.00" || len(v.Reservations) != 0 {
+		t.Fatalf("after idle close: balance %s held %s", v.Balance, v.Held)
+	}
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", smfRequest(supi, 1, e.now)); r.status != 404 {
+		t.Fatalf("update after idle close: %d %s", r.status, r.body)
+	}
+	e.skew.Store(int64(3*time.Hour + 10*time.Minute)) // past the tombstone
+	e.svc.Sweep(t.Context())
+	if open, closed := e.svc.Sessions(); open != 0 || closed != 0 {
+		t.Fatalf("tombstone kept: %d open, %d closed", open, closed)
+	}
+	stored := 0
+	if err := e.eng.States(t.Context(), "chf:", func(string, string, []byte) error { stored++; return nil }); err != nil || stored != 0 {
+		t.Fatalf("%d session records still stored (%v)", stored, err)
+	}
+	recs := e.records()
+	if len(recs) != 1 || recs[0].RecordType != "CHF_FINAL" || recs[0].CauseForRecordClosing != "sessionTimeout" || recs[0].ChargingDataRef != ref {
+		t.Fatalf("records: %+v", recs)
 	}
 }
