@@ -120,6 +120,26 @@ type CHF struct {
 	// and 1h; 0 disables the limit.
 	PartialRecordVolume uint64   `yaml:"partial_record_volume"`
 	PartialRecordTime   Duration `yaml:"partial_record_time"`
+	// Notify configures the notifications to consumers' notifyUri
+	// (REAUTHORIZATION, ABORT_CHARGING).
+	Notify CHFNotify `yaml:"notify"`
+}
+
+// CHFNotify configures the CHF's notifications.
+type CHFNotify struct {
+	// Workers is the number of notifications sent at once. Default 4.
+	Workers int `yaml:"workers"`
+	// QueueSize bounds the notifications waiting; beyond it they are
+	// dropped (and counted): consumers ask again at validityTime anyway.
+	// Default 65536.
+	QueueSize int `yaml:"queue_size"`
+	// MaxAttempts is how often one notification is tried. Default 6.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Timeout bounds one attempt. Default 5s.
+	Timeout Duration `yaml:"timeout"`
+	// HTTP1 sends to http:// notifyUris over HTTP/1.1 instead of h2c, for
+	// consumers that only speak HTTP/1.1. Default false.
+	HTTP1 bool `yaml:"http1"`
 }
 
 // RatingGroup is the charging of one 3GPP rating group.
@@ -310,6 +330,7 @@ func Default() Config {
 			FinalUnitAction:     "TERMINATE",
 			PartialRecordVolume: 1 << 30,
 			PartialRecordTime:   Duration(time.Hour),
+			Notify:              CHFNotify{Workers: 4, QueueSize: 1 << 16, MaxAttempts: 6, Timeout: Duration(5 * time.Second)},
 		},
 	}
 }

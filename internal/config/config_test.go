@@ -130,6 +130,7 @@ chf:
   cdr_dir: /var/spool/cdr
   partial_record_volume: 500000000
   partial_record_time: 30m
+  notify: {workers: 8, queue_size: 1000, max_attempts: 3, timeout: 2s, http1: true}
 `
 
 func TestParseFull(t *testing.T) {
@@ -160,6 +161,7 @@ func TestParseFull(t *testing.T) {
 			ValidityTime: Duration(30 * time.Minute), QuotaHoldingTime: Duration(5 * time.Minute), ThresholdPercent: 10,
 			IdleTimeout: Duration(time.Hour), FinalUnitAction: "REDIRECT", RedirectAddress: "https://topup.example.com",
 			CDRDir: "/var/spool/cdr", PartialRecordVolume: 500000000, PartialRecordTime: Duration(30 * time.Minute),
+			Notify: CHFNotify{Workers: 8, QueueSize: 1000, MaxAttempts: 3, Timeout: Duration(2 * time.Second), HTTP1: true},
 		},
 	}
 	if !reflect.DeepEqual(c, want) {

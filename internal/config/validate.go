@@ -223,6 +223,18 @@ func (c *Config) Validate() error {
 	default:
 		bad("chf.final_unit_action", "must be TERMINATE, REDIRECT or RESTRICT_ACCESS; got %q", h.FinalUnitAction)
 	}
+	if n := h.Notify; n.Workers < 1 || n.Workers > 1024 {
+		bad("chf.notify.workers", "must be from 1 to 1024; got %d", n.Workers)
+	}
+	if n := h.Notify; n.QueueSize < 1 {
+		bad("chf.notify.queue_size", "must be at least 1; got %d", n.QueueSize)
+	}
+	if n := h.Notify; n.MaxAttempts < 1 {
+		bad("chf.notify.max_attempts", "must be at least 1; got %d", n.MaxAttempts)
+	}
+	if n := h.Notify; n.Timeout < Duration(100*time.Millisecond) {
+		bad("chf.notify.timeout", "must be at least 100ms; got %s", n.Timeout)
+	}
 	if h.PartialRecordTime < 0 {
 		bad("chf.partial_record_time", "must not be negative; got %s", h.PartialRecordTime)
 	}

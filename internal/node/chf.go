@@ -57,7 +57,9 @@ func (c *chfSub) Start(ctx context.Context) error {
 		return err
 	}
 	// Notifications to the consumers' notifyUri (h2c, as the SBI).
-	notifier := chf.NewNotifier(chf.NotifyConfig{Logger: c.log, Registerer: c.reg}, svc)
+	n := c.cfg.CHF.Notify
+	notifier := chf.NewNotifier(chf.NotifyConfig{Workers: n.Workers, QueueSize: n.QueueSize, MaxAttempts: n.MaxAttempts,
+		Timeout: n.Timeout.Std(), HTTP1: n.HTTP1, Logger: c.log, Registerer: c.reg}, svc)
 	ln, err := net.Listen("tcp", c.cfg.SBI.Addr)
 	if err != nil {
 		return fmt.Errorf("chf: sbi listener: %w", err)
