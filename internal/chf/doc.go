@@ -12,9 +12,12 @@
 //     requested units rated and reserved, and the grant sized to what the
 //     balance allows (resultCode, thresholds, finalUnitIndication).
 //   - session.go: the state of one ChargingDataRef; store.go keeps it in
-//     JetStream (cluster state, S0.5) before every answer, and reloads it at
+//     the balance engine (a put_state blob in the account's partition
+//     journal: cluster state, S0.5) before every answer, and reloads it at
 //     start so a restarted node continues every open session.
 //   - directory.go: SUPI → account and tariff plan, cached in memory (S1.9).
+//   - notify.go: REAUTHORIZATION and ABORT_CHARGING to the consumers'
+//     notifyUri, with retries; records.go: the CHF-CDRs of a session.
 //
 // # Money and idempotency
 //
