@@ -696,3 +696,25 @@ func TestIdleSession(t *testing.T) {
 		t.Fatalf("records: %+v", recs)
 	}
 }
+
+// TestTimeOfFirstUsage: a container's pDUContainerInformation.timeofFirstUsage
+// is the time it is rated at (here in the day band, though it was reported
+// at night).
+func TestTimeOfFirstUsage(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriberOn("first", "001010000000012", "100.00", account.Prepaid, "chf-bands")
+	at := time.Date(2026, 11, 23, 21, 0, 0, 0, time.UTC)
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, at,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: mib}}))
+	ref := refOf(t, r.location)
+	pci, _ := json.Marshal(map[string]any{"timeofFirstUsage": "2026-11-23T19:00:00Z", "timeofLastUsage": "2026-11-23T20:59:00Z"})
+	rel := smfRequest(supi, 1, at, nchf.MultipleUnitUsage{RatingGroup: 10, UsedUnitContainer: []nchf.UsedUnitContainer{{
+		TotalVolume: mib, DownlinkVolume: mib, LocalSequenceNumber: 1, TriggerTimestamp: at,
+		Extra: []nchf.RawMember{{Name: "pDUContainerInformation", Value: pci}}}}})
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", rel); r.status != 204 {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	if v := e.balance("first"); v.Balance.String() != "98.0000" {
+		t.Fatalf("balance %s, want 98.0000 (1 MiB at the day price 2.00)", v.Balance)
+	}
+}

@@ -3,6 +3,7 @@ package chf
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -153,9 +154,32 @@ func pieces(cs []nchf.UsedUnitContainer, kind string, at time.Time) []piece {
 		if u.tariffChange {
 			start = start.Add(-time.Second)
 		}
+		if first, ok := firstUsage(c); ok {
+			start = first
+		}
 		out = append(out, piece{q: u.quantity(kind), start: start})
 	}
 	return out
+}
+
+// firstUsage is the container's pDUContainerInformation.timeofFirstUsage,
+// when the SMF sent one: when the usage began, the most exact rating time.
+// (The codec keeps pDUContainerInformation, which tollgate does not model
+// otherwise, as a raw member.)
+func firstUsage(c *nchf.UsedUnitContainer) (time.Time, bool) {
+	for _, m := range c.Extra {
+		if m.Name != "pDUContainerInformation" {
+			continue
+		}
+		var pci struct {
+			TimeofFirstUsage time.Time `json:"timeofFirstUsage"`
+		}
+		if err := json.Unmarshal(m.Value, &pci); err != nil || pci.TimeofFirstUsage.IsZero() {
+			return time.Time{}, false
+		}
+		return pci.TimeofFirstUsage, true
+	}
+	return time.Time{}, false
 }
 
 // priceAll rates the pieces in order, each seeing the counter changes of
