@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -124,18 +125,25 @@ func benchBalanceCmd(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	rep, err := bench.RunBalance(ctx, o.cfg)
 	if rep != nil {
-		if o.json {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if jerr := enc.Encode(rep); jerr != nil && err == nil {
-				err = jerr
-			}
-		} else if werr := rep.WriteText(stdout); werr != nil && err == nil {
-			err = werr
-		}
+		err = errors.Join(err, writeReport(stdout, rep, o.json))
 	}
+	return benchExit(stderr, "balance", err)
+}
+
+// writeReport prints a bench report as text, or as indented JSON.
+func writeReport(w io.Writer, rep interface{ WriteText(io.Writer) error }, asJSON bool) error {
+	if !asJSON {
+		return rep.WriteText(w)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// benchExit reports a bench command's error and gives its exit code.
+func benchExit(stderr io.Writer, name string, err error) int {
 	if err != nil {
-		fmt.Fprintf(stderr, "tollgate bench balance: %v\n", err)
+		fmt.Fprintf(stderr, "tollgate bench %s: %v\n", name, err)
 		return exitError
 	}
 	return exitOK
@@ -237,19 +245,7 @@ func benchCHFCmd(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	rep, err := bench.RunCHF(ctx, o.cfg)
 	if rep != nil {
-		if o.json {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if jerr := enc.Encode(rep); jerr != nil && err == nil {
-				err = jerr
-			}
-		} else if werr := rep.WriteText(stdout); werr != nil && err == nil {
-			err = werr
-		}
+		err = errors.Join(err, writeReport(stdout, rep, o.json))
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "tollgate bench chf: %v\n", err)
-		return exitError
-	}
-	return exitOK
+	return benchExit(stderr, "chf", err)
 }
