@@ -1,6 +1,7 @@
 package balance
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -568,7 +569,7 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 	}
 	if a := s.accounts[op.Account]; a != nil && op.Kind != KindOpenAccount {
 		if len(op.Counters) > 0 {
-			a.addCounters(op.Counters)
+			a.counters = AddCounters(a.counters, op.Counters)
 		}
 		if op.RateKey != 0 {
 			res.Rated, res.Excess = op.Amount, op.excess
@@ -612,46 +613,37 @@ func (s *State) rate(op *Op, a *account) error {
 	return nil
 }
 
-// addCounters adds changes to the account's period counters, keeping the
-// two latest periods of each counter (late usage of the previous period
-// still finds its counter; older ones are done with).
-func (a *account) addCounters(deltas []Counter) {
+// AddCounters adds the changes deltas to the period counters cs (in place;
+// it returns the result) and keeps the two latest periods of each counter,
+// ordered by id then latest period first: late usage of the previous
+// period still finds its counter, older ones are done with.
+func AddCounters(cs, deltas []Counter) []Counter {
 	for _, d := range deltas {
-		i := slices.IndexFunc(a.counters, func(c Counter) bool { return c.ID == d.ID && c.PeriodStart == d.PeriodStart })
+		i := slices.IndexFunc(cs, func(c Counter) bool { return c.ID == d.ID && c.PeriodStart == d.PeriodStart })
 		if i < 0 {
-			a.counters = append(a.counters, Counter{ID: d.ID, PeriodStart: d.PeriodStart})
-			i = len(a.counters) - 1
+			cs = append(cs, Counter{ID: d.ID, PeriodStart: d.PeriodStart})
+			i = len(cs) - 1
 		}
-		c := &a.counters[i]
+		c := &cs[i]
 		c.Units += d.Units
 		if sum, err := c.Amount.Add(d.Amount); err == nil {
 			c.Amount = sum
 		}
 	}
-	slices.SortFunc(a.counters, func(x, y Counter) int {
+	slices.SortFunc(cs, func(x, y Counter) int {
 		if x.ID != y.ID {
 			return strings.Compare(x.ID, y.ID)
 		}
-		return -cmpInt(x.PeriodStart, y.PeriodStart) // latest first
+		return cmp.Compare(y.PeriodStart, x.PeriodStart) // latest first
 	})
-	out := a.counters[:0]
-	for i, c := range a.counters {
-		if i >= 2 && a.counters[i-2].ID == c.ID {
+	out := cs[:0]
+	for i, c := range cs {
+		if i >= 2 && cs[i-2].ID == c.ID {
 			continue
 		}
 		out = append(out, c)
 	}
-	a.counters = out
-}
-
-func cmpInt(x, y int64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
+	return out
 }
 
 // errPutState is the error of a put_state op: its account must exist.

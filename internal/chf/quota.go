@@ -200,25 +200,9 @@ func (s *Service) priceAll(planID string, rg config.RatingGroup, ps []piece, cs 
 			return money.Decimal{}, nil, err
 		}
 		all = append(all, deltas...)
-		cur = addCounters(cur, deltas)
+		cur = balance.AddCounters(cur, deltas)
 	}
 	return total, all, nil
-}
-
-// addCounters adds changes to a copy of counters.
-func addCounters(cs, deltas []balance.Counter) []balance.Counter {
-	for _, d := range deltas {
-		i := slices.IndexFunc(cs, func(c balance.Counter) bool { return c.ID == d.ID && c.PeriodStart == d.PeriodStart })
-		if i < 0 {
-			cs = append(cs, balance.Counter{ID: d.ID, PeriodStart: d.PeriodStart})
-			i = len(cs) - 1
-		}
-		cs[i].Units += d.Units
-		if sum, err := cs[i].Amount.Add(d.Amount); err == nil {
-			cs[i].Amount = sum
-		}
-	}
-	return cs
 }
 
 // rated is a balance op's rating: the pieces of usage of the group's
