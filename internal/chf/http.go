@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,7 +87,7 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ans = s.Release(ctx, ref, &req)
 	}
 	writeAnswer(w, r, ans)
-	s.m.requests.WithLabelValues(op, statusText(ans.Status)).Inc()
+	s.m.requests.WithLabelValues(op, strconv.Itoa(ans.Status)).Inc()
 	s.m.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 }
 
@@ -155,22 +156,4 @@ func writeAnswer(w http.ResponseWriter, r *http.Request, a Answer) {
 	if len(a.Body) > 0 && a.Status != http.StatusNoContent {
 		_, _ = w.Write(a.Body)
 	}
-}
-
-func statusText(code int) string {
-	switch code {
-	case 200:
-		return "200"
-	case 201:
-		return "201"
-	case 204:
-		return "204"
-	case 400:
-		return "400"
-	case 403:
-		return "403"
-	case 404:
-		return "404"
-	}
-	return utoa(uint64(code))
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/internal/balance"
@@ -267,7 +268,7 @@ type request struct {
 }
 
 func (r *request) key(rg uint32, op string) string {
-	return "chf:" + r.ref + ":" + utoa(uint64(r.isn)) + ":" + utoa(uint64(rg)) + ":" + op
+	return "chf:" + r.ref + ":" + strconv.FormatUint(uint64(r.isn), 10) + ":" + strconv.FormatUint(uint64(rg), 10) + ":" + op
 }
 
 // applyGroup handles one multipleUnitUsage entry on g.
@@ -401,7 +402,7 @@ func (s *Service) releaseGroup(ctx context.Context, r *request, g *Group) error 
 func (s *Service) grant(ctx context.Context, r *request, g *Group, rg config.RatingGroup, want uint64, out groupOutcome) (groupOutcome, error) {
 	rate, key := s.rated(r.sub.PlanID, rg, piece{q: want, start: r.at})
 	g.Grants++
-	rid := r.ref + "/" + utoa(uint64(rg.ID)) + "/" + utoa(uint64(g.Grants))
+	rid := r.ref + "/" + strconv.FormatUint(uint64(rg.ID), 10) + "/" + strconv.FormatUint(uint64(g.Grants), 10)
 	op := balance.Op{Kind: balance.KindReserve, Key: r.key(rg.ID, "r"), Account: r.sub.AccountID,
 		Reservation: rid, Rate: rate, RateKey: key, Expires: r.expire, Partial: true}
 	res, err := s.cfg.Balances.Do(ctx, &op)
@@ -505,17 +506,4 @@ func (g *Group) addUsage(u *used, amount money.Decimal) {
 		g.Last = u.last
 	}
 	g.LSNs = append(g.LSNs, u.lsns...)
-}
-
-func utoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
 }

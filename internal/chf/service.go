@@ -187,7 +187,7 @@ func (s *Service) Create(ctx context.Context, req *nchf.ChargingDataRequest) Ans
 		cur.mu.Lock()
 		defer cur.mu.Unlock()
 		s.m.retransmissions.Inc()
-		return Answer{Status: http.StatusCreated, Ref: ref, Body: cur.createBody()}
+		return Answer{Status: http.StatusCreated, Ref: ref, Body: cur.CreateBody}
 	}
 	sub, ans, ok := s.subscription(ctx, req)
 	if !ok {
@@ -559,6 +559,3 @@ func (s *Session) copyFrom(o *Session) {
 		s.Groups[i] = &cg
 	}
 }
-
-// createBody is the body of the create's answer, for a retransmitted create.
-func (s *Session) createBody() []byte { return s.CreateBody }
