@@ -31,6 +31,8 @@ type used struct {
 	lsns                     []uint64
 	// tariffChange: a container was closed by TARIFF_TIME_CHANGE.
 	tariffChange bool
+	// pieces are the containers, each to be rated at its own time.
+	pieces []piece
 }
 
 // quantity is the usage in the rating group's units.
@@ -45,8 +47,9 @@ func (u *used) quantity(kind string) uint64 {
 	}
 }
 
-func sumUsed(cs []nchf.UsedUnitContainer, at time.Time) used {
+func sumUsed(cs []nchf.UsedUnitContainer, kind string, at time.Time) used {
 	var u used
+	u.pieces = make([]piece, 0, len(cs))
 	for i := range cs {
 		c := &cs[i]
 		vol := c.TotalVolume
@@ -59,11 +62,13 @@ func sumUsed(cs []nchf.UsedUnitContainer, at time.Time) used {
 		u.time += uint64(c.Time)
 		u.units += c.ServiceSpecificUnits
 		u.lsns = append(u.lsns, c.LocalSequenceNumber)
+		tariffChange := false
 		for _, tr := range c.Triggers {
 			if tr.TriggerType == nchf.TriggerTypeTariffTimeChange {
-				u.tariffChange = true
+				tariffChange = true
 			}
 		}
+		u.tariffChange = u.tariffChange || tariffChange
 		t := c.TriggerTimestamp
 		if t.IsZero() {
 			t = at
@@ -74,6 +79,24 @@ func sumUsed(cs []nchf.UsedUnitContainer, at time.Time) used {
 		if t.After(u.last) {
 			u.last = t
 		}
+		// The container's own rating time: its first usage when the SMF
+		// sent it; else, closed by TARIFF_TIME_CHANGE, a second before its
+		// trigger (the usage before the change); else its trigger time.
+		start := t
+		if tariffChange {
+			start = start.Add(-time.Second)
+		}
+		if first, ok := firstUsage(c); ok {
+			start = first
+		}
+		q := c.ServiceSpecificUnits
+		switch kind {
+		case config.UnitsVolume:
+			q = vol
+		case config.UnitsTime:
+			q = uint64(c.Time)
+		}
+		u.pieces = append(u.pieces, piece{q: q, start: start})
 	}
 	return u
 }
@@ -136,31 +159,6 @@ func (s *Service) price(planID string, rg config.RatingGroup, start time.Time, q
 type piece struct {
 	q     uint64
 	start time.Time
-}
-
-// pieces splits a group's used-unit containers into what is rated
-// separately: each container at its own time — a container closed by
-// TARIFF_TIME_CHANGE holds the usage before the change, so it is rated a
-// second before its trigger time stamp; others at their trigger time stamp
-// (or the request's time).
-func pieces(cs []nchf.UsedUnitContainer, kind string, at time.Time) []piece {
-	out := make([]piece, 0, len(cs))
-	for i := range cs {
-		c := &cs[i]
-		u := sumUsed(cs[i:i+1], at)
-		start := c.TriggerTimestamp
-		if start.IsZero() {
-			start = at
-		}
-		if u.tariffChange {
-			start = start.Add(-time.Second)
-		}
-		if first, ok := firstUsage(c); ok {
-			start = first
-		}
-		out = append(out, piece{q: u.quantity(kind), start: start})
-	}
-	return out
 }
 
 // firstUsage is the container's pDUContainerInformation.timeofFirstUsage,
@@ -280,12 +278,12 @@ func (s *Service) applyGroup(ctx context.Context, r *request, g *Group, mu *nchf
 		return out, nil
 	}
 	// 1. Used units: rate, take from the reservation (or debit).
-	u := sumUsed(mu.UsedUnitContainer, r.at)
+	u := sumUsed(mu.UsedUnitContainer, rg.Units, r.at)
 	if u.tariffChange {
 		r.tariffChange = true
 	}
 	if q := u.quantity(rg.Units); q > 0 || len(mu.UsedUnitContainer) > 0 {
-		amount, err := s.charge(ctx, r, g, rg, pieces(mu.UsedUnitContainer, rg.Units, r.at))
+		amount, err := s.charge(ctx, r, g, rg, u.pieces)
 		if errors.Is(err, balance.ErrRating) {
 			out.info.ResultCode = nchf.ResultCodeRatingFailed
 			s.cfg.Logger.Warn("rating failed", "ref", r.ref, "rg", rg.ID, "err", err)

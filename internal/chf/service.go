@@ -402,7 +402,7 @@ func (s *Service) event(ctx context.Context, ref string, req *nchf.ChargingDataR
 		mu := &req.MultipleUnitUsage[i]
 		info := nchf.MultipleUnitInformation{RatingGroup: mu.RatingGroup}
 		rg, known := s.groups[mu.RatingGroup]
-		u := sumUsed(mu.UsedUnitContainer, r.at)
+		u := sumUsed(mu.UsedUnitContainer, rg.Units, r.at)
 		q := u.quantity(rg.Units)
 		if q == 0 && known {
 			q = requestedQuantity(rg.Units, mu.RequestedUnit)
