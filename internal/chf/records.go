@@ -79,7 +79,9 @@ func (s *Service) usage(g *Group, cur money.Currency) cdr.RatingGroupUsage {
 		LocalSequenceNumbers: append([]uint64(nil), g.LSNs...), Amount: g.Amount.String(), Currency: cur.Code,
 		Offline: rg.Offline,
 	}
-	setUnbilled(&u, g.Unbilled)
+	if !g.Unbilled.IsZero() {
+		u.Unbilled = g.Unbilled.String()
+	}
 	return u
 }
 
@@ -133,11 +135,4 @@ func (s *Service) emit(ctx context.Context, rec *cdr.Record) {
 		return
 	}
 	s.m.records.WithLabelValues(string(rec.RecordType), "ok").Inc()
-}
-
-// setUnbilled records usage the balance could not cover.
-func setUnbilled(u *cdr.RatingGroupUsage, d money.Decimal) {
-	if !d.IsZero() {
-		u.Unbilled = d.String()
-	}
 }
