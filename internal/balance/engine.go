@@ -400,11 +400,15 @@ type request struct {
 	read string // account id of a read; then op is unused
 	// fn, when set, is run on the partition state in the partition
 	// goroutine (a read of several accounts' data); op is unused.
-	fn   func(*State)
-	res  Result
-	view AccountView
-	err  error
-	done chan struct{}
+	fn func(*State)
+	// txn, when set, is a transaction's fn (Engine.Txn); txnState tells
+	// whether it may still be abandoned.
+	txn      func(Doer) error
+	txnState atomic.Int32
+	res      Result
+	view     AccountView
+	err      error
+	done     chan struct{}
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -487,9 +491,17 @@ func (p *partition) submit(ctx context.Context, r *request) error {
 		case <-r.done:
 			return nil
 		default:
+			if !r.abandon() {
+				<-r.done // a running transaction is answered by the goroutine's exit
+				return nil
+			}
 			return fmt.Errorf("%w (partition %d stopped)", ErrUnavailable, p.id)
 		}
 	case <-ctx.Done():
+		if !r.abandon() {
+			<-r.done
+			return nil
+		}
 		return ctx.Err()
 	}
 }
@@ -693,6 +705,10 @@ func (p *partition) serve(ctx context.Context, h *runHandle) {
 func (p *partition) accept(r *request) {
 	if r.read != "" || r.fn != nil {
 		p.reads = append(p.reads, r)
+		return
+	}
+	if r.txn != nil {
+		p.runTxn(r)
 		return
 	}
 	r.op.Time = p.tick()

@@ -39,13 +39,39 @@ func (m Mirror) Do(ctx context.Context, op *Op) (Result, error) {
 	if !errors.Is(err, ErrUnknownAccount) || m.Account == nil {
 		return res, err
 	}
-	acc, gerr := m.Account(ctx, op.Account)
-	if gerr != nil {
-		return res, gerr
-	}
-	open := OpenAccountOp(acc)
-	if _, oerr := m.Engine.Do(ctx, &open); oerr != nil {
-		return res, oerr
+	if err := m.open(ctx, op.Account); err != nil {
+		return res, err
 	}
 	return m.Engine.Do(ctx, op)
+}
+
+// Txn runs a transaction (Engine.Txn) on the engine, which must be a
+// Txner. When fn fails with ErrUnknownAccount (the first op on an account
+// the engine does not know applies nothing), the account is mirrored and
+// fn runs again; fn must therefore start from scratch each time it is
+// called.
+func (m Mirror) Txn(ctx context.Context, account string, fn func(Doer) error) error {
+	t, ok := m.Engine.(Txner)
+	if !ok {
+		return errors.New("balance: the mirrored engine runs no transactions")
+	}
+	err := t.Txn(ctx, account, fn)
+	if !errors.Is(err, ErrUnknownAccount) || m.Account == nil {
+		return err
+	}
+	if err := m.open(ctx, account); err != nil {
+		return err
+	}
+	return t.Txn(ctx, account, fn)
+}
+
+// open mirrors account id from master data into the engine.
+func (m Mirror) open(ctx context.Context, id string) error {
+	acc, err := m.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	open := OpenAccountOp(acc)
+	_, err = m.Engine.Do(ctx, &open)
+	return err
 }

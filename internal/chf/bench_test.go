@@ -3,12 +3,13 @@ package chf_test
 import (
 	"bytes"
 	"context"
-	"github.com/tollgate-billing/tollgate/internal/cdr"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate-billing/tollgate/internal/cdr"
 
 	"github.com/tollgate-billing/tollgate/internal/chf"
 	"github.com/tollgate-billing/tollgate/internal/config"

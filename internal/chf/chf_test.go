@@ -144,7 +144,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) start() {
 	t := e.t
 	ctx := context.Background()
-	kv := chf.EngineStore{Balances: balance.Mirror{Engine: e.eng, Account: e.st.GetAccount}, States: e.eng.States}
+	kv := chf.EngineStore{States: e.eng.States}
 	var err error
 	e.writer, err = cdr.NewWriter(cdr.Config{Dir: e.cdrDir})
 	if err != nil {

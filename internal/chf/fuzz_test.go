@@ -25,6 +25,11 @@ type fakeBalances struct {
 	ops int
 }
 
+// Txn runs fn at once: the fake has no partitions.
+func (f *fakeBalances) Txn(_ context.Context, _ string, fn func(balance.Doer) error) error {
+	return fn(f)
+}
+
 func (f *fakeBalances) Do(_ context.Context, op *balance.Op) (balance.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -48,8 +53,11 @@ func (fakeDirectory) Lookup(_ context.Context, supi string, _ time.Time) (chf.Su
 
 type memSessions struct{ sync.Map }
 
-func (m *memSessions) Save(_ context.Context, s *chf.Session) error { m.Store(s.Ref, s); return nil }
-func (m *memSessions) Delete(_ context.Context, s *chf.Session) error {
+func (m *memSessions) Save(_ context.Context, _ balance.Doer, s *chf.Session) error {
+	m.Store(s.Ref, s)
+	return nil
+}
+func (m *memSessions) Delete(_ context.Context, _ balance.Doer, s *chf.Session) error {
 	m.Map.Delete(s.Ref)
 	return nil
 }

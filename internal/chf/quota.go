@@ -254,6 +254,9 @@ type groupOutcome struct {
 // request is one request being applied to a session: the keys of its
 // balance operations come from the ref and the sequence number.
 type request struct {
+	// bal applies the request's balance operations: the transaction the
+	// request runs in (one journal append for all of them and the session).
+	bal    balance.Doer
 	ref    string
 	isn    uint32
 	at     time.Time // invocationTimeStamp: rating and expiry times
@@ -334,14 +337,14 @@ func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.Ra
 	if g.Reservation != "" {
 		op := balance.Op{Kind: balance.KindCommit, Key: r.key(rg.ID, "c"), Account: r.sub.AccountID,
 			Reservation: g.Reservation, Rate: rate, RateKey: key}
-		res, err := s.cfg.Balances.Do(ctx, &op)
+		res, err := r.bal.Do(ctx, &op)
 		switch {
 		case err == nil:
 			g.Reservation, g.Held, g.Granted = "", money.Decimal{}, 0
 			if res.Excess.Sign() > 0 {
 				// The usage cost more than was held: debit the rest.
 				x := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "x"), Account: r.sub.AccountID, Amount: res.Excess}
-				if err := s.debitOrUnbilled(ctx, g, &x, res.Excess); err != nil {
+				if err := s.debitOrUnbilled(ctx, r, g, &x, res.Excess); err != nil {
 					return res.Rated, err
 				}
 			}
@@ -354,7 +357,7 @@ func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.Ra
 		}
 	}
 	op := balance.Op{Kind: balance.KindDebit, Key: r.key(rg.ID, "d"), Account: r.sub.AccountID, Rate: rate, RateKey: key}
-	res, err := s.cfg.Balances.Do(ctx, &op)
+	res, err := r.bal.Do(ctx, &op)
 	if errors.Is(err, balance.ErrInsufficientFunds) || errors.Is(err, balance.ErrAccountInactive) {
 		amount, _, perr := s.priceAll(r.sub.PlanID, rg, ps, nil)
 		if perr != nil {
@@ -369,8 +372,8 @@ func (s *Service) charge(ctx context.Context, r *request, g *Group, rg config.Ra
 
 // debitOrUnbilled applies a debit of amount; if the balance cannot cover
 // it, the amount is recorded as unbilled.
-func (s *Service) debitOrUnbilled(ctx context.Context, g *Group, op *balance.Op, amount money.Decimal) error {
-	_, err := s.cfg.Balances.Do(ctx, op)
+func (s *Service) debitOrUnbilled(ctx context.Context, r *request, g *Group, op *balance.Op, amount money.Decimal) error {
+	_, err := r.bal.Do(ctx, op)
 	if errors.Is(err, balance.ErrInsufficientFunds) || errors.Is(err, balance.ErrAccountInactive) {
 		g.Unbilled, _ = g.Unbilled.Add(amount)
 		s.m.unbilled.Inc()
@@ -385,7 +388,7 @@ func (s *Service) releaseGroup(ctx context.Context, r *request, g *Group) error 
 		return nil
 	}
 	op := balance.Op{Kind: balance.KindRelease, Key: r.key(g.RG, "l"), Account: r.sub.AccountID, Reservation: g.Reservation}
-	_, err := s.cfg.Balances.Do(ctx, &op)
+	_, err := r.bal.Do(ctx, &op)
 	if err != nil && !errors.Is(err, balance.ErrUnknownReservation) && !errors.Is(err, balance.ErrReservationExpired) {
 		return err
 	}
@@ -403,7 +406,7 @@ func (s *Service) grant(ctx context.Context, r *request, g *Group, rg config.Rat
 	rid := r.ref + "/" + strconv.FormatUint(uint64(rg.ID), 10) + "/" + strconv.FormatUint(uint64(g.Grants), 10)
 	op := balance.Op{Kind: balance.KindReserve, Key: r.key(rg.ID, "r"), Account: r.sub.AccountID,
 		Reservation: rid, Rate: rate, RateKey: key, Expires: r.expire, Partial: true}
-	res, err := s.cfg.Balances.Do(ctx, &op)
+	res, err := r.bal.Do(ctx, &op)
 	switch {
 	case errors.Is(err, balance.ErrRating):
 		out.info.ResultCode = nchf.ResultCodeRatingFailed

@@ -26,10 +26,11 @@ type Rater interface {
 
 // SessionStore keeps sessions durable (cluster state, S0.5).
 type SessionStore interface {
-	// Save stores s; it is durable when Save returns.
-	Save(ctx context.Context, s *Session) error
+	// Save stores s through b, the request's balance transaction: it is
+	// durable with the request's balance operations.
+	Save(ctx context.Context, b balance.Doer, s *Session) error
 	// Delete forgets a session.
-	Delete(ctx context.Context, s *Session) error
+	Delete(ctx context.Context, b balance.Doer, s *Session) error
 	// Load calls fn for every stored session.
 	Load(ctx context.Context, fn func(*Session) error) error
 }
@@ -45,7 +46,9 @@ type Config struct {
 	NodeID string
 	CHF    config.CHF
 
-	Balances  balance.Doer
+	// Balances is the balance engine (a balance.Mirror around it): each
+	// request is one transaction on its subscriber's account.
+	Balances  balance.Txner
 	Rater     Rater
 	Directory Directory
 	Sessions  SessionStore
@@ -283,14 +286,52 @@ func (s *Service) subscription(ctx context.Context, req *nchf.ChargingDataReques
 	return sub, Answer{}, true
 }
 
-// apply runs the request's rating groups on a copy of the session, makes
-// the new state durable and only then adopts it and answers. On failure the
-// session is unchanged: a retry with the same sequence number repeats the
-// same idempotent balance operations.
+// apply runs the request as one balance transaction (balance.Engine.Txn):
+// in the account's partition, the rating groups are charged and granted on
+// a copy of the session and the copy is stored with them, so that the
+// money and the session become durable in one journal append. Only then is
+// the copy adopted and the answer sent. On failure the session is
+// unchanged: a retry with the same sequence number repeats the same
+// idempotent balance operations.
 func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDataRequest, sub Subscription, status int, release bool) Answer {
+	var out outcome
+	err := s.cfg.Balances.Txn(ctx, sub.AccountID, func(b balance.Doer) error {
+		var err error
+		out, err = s.decide(ctx, b, sess, req, sub, status, release)
+		return err
+	})
+	if err != nil {
+		return s.failure(sess, err)
+	}
+	for _, c := range out.codes {
+		s.m.resultCodes.WithLabelValues(string(c)).Inc()
+	}
+	if out.work != nil {
+		sess.adopt(out.work)
+	}
+	for _, rec := range out.recs {
+		s.emit(ctx, rec)
+	}
+	return out.ans
+}
+
+// outcome is what a request's transaction decided.
+type outcome struct {
+	ans   Answer
+	work  *Session // the session's new state (stored); nil: keep none
+	recs  []*cdr.Record
+	codes []nchf.ResultCode
+}
+
+// decide is the body of a request's transaction: it reads sess (whose lock
+// the caller holds) and applies everything through b. It runs in the
+// partition goroutine, so it must not block; it may run twice (see
+// balance.Mirror.Txn), so it starts from the session as it is each time.
+func (s *Service) decide(ctx context.Context, b balance.Doer, sess *Session, req *nchf.ChargingDataRequest, sub Subscription, status int, release bool) (outcome, error) {
+	var o outcome
 	work := sess.clone()
 	now := s.cfg.Now()
-	r := &request{ref: sess.Ref, isn: req.InvocationSequenceNumber, at: req.InvocationTimeStamp, final: release, sub: sub}
+	r := &request{bal: b, ref: sess.Ref, isn: req.InvocationSequenceNumber, at: req.InvocationTimeStamp, final: release, sub: sub}
 	r.expire = s.expiry(r.at, now)
 	resp := nchf.ChargingDataResponse{InvocationTimeStamp: now, InvocationSequenceNumber: req.InvocationSequenceNumber}
 	denied, broke, groups := 0, 0, 0
@@ -298,7 +339,7 @@ func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDa
 		mu := &req.MultipleUnitUsage[i]
 		out, err := s.applyGroup(ctx, r, work.group(mu.RatingGroup), mu)
 		if err != nil {
-			return s.failure(sess, err)
+			return o, err
 		}
 		groups++
 		if out.denied {
@@ -310,13 +351,13 @@ func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDa
 		if !release {
 			resp.MultipleUnitInformation = append(resp.MultipleUnitInformation, out.info)
 		}
-		s.m.resultCodes.WithLabelValues(string(out.info.ResultCode)).Inc()
+		o.codes = append(o.codes, out.info.ResultCode)
 	}
 	if release {
 		// Groups the release did not mention still hold reservations.
 		for _, g := range work.Groups {
 			if err := s.releaseGroup(ctx, r, g); err != nil {
-				return s.failure(sess, err)
+				return o, err
 			}
 		}
 	}
@@ -330,7 +371,8 @@ func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDa
 	} else if status != http.StatusNoContent {
 		ans.Body = nchf.AppendChargingDataResponse(nil, &resp)
 	}
-	// The session's new state, durable before the answer.
+	o.ans = ans
+	// The session's new state, durable with the money before the answer.
 	work.LastISN, work.LastStatus, work.LastBody, work.LastActivity = req.InvocationSequenceNumber, ans.Status, ans.Body, now
 	if status == http.StatusCreated {
 		work.CreateBody = ans.Body
@@ -340,7 +382,7 @@ func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDa
 	case status == http.StatusCreated && ans.Status >= 400:
 		// A refused create holds nothing (every group was refused): no
 		// session to keep; a retry is refused the same way.
-		return ans
+		return o, nil
 	case release:
 		work.Closed, closing = true, "normalRelease"
 	case r.tariffChange:
@@ -348,18 +390,14 @@ func (s *Service) apply(ctx context.Context, sess *Session, req *nchf.ChargingDa
 	default:
 		closing = s.partialCause(work, now)
 	}
-	var recs []*cdr.Record
 	if closing != "" && ans.Status < 400 {
-		recs = s.records(work, closing, now)
+		o.recs = s.records(work, closing, now)
 	}
-	if err := s.cfg.Sessions.Save(ctx, work); err != nil {
-		return s.failure(sess, err)
+	if err := s.cfg.Sessions.Save(ctx, b, work); err != nil {
+		return o, err
 	}
-	sess.adopt(work)
-	for _, rec := range recs {
-		s.emit(ctx, rec)
-	}
-	return ans
+	o.work = work
+	return o, nil
 }
 
 // expiry is the reservation expiry: validity time plus a grace, counted
@@ -488,7 +526,7 @@ func (s *Service) Sweep(ctx context.Context) {
 		idle := now.Sub(sess.LastActivity)
 		switch {
 		case sess.Closed && idle > s.cfg.TombstoneTTL:
-			if err := s.cfg.Sessions.Delete(ctx, sess); err != nil {
+			if err := s.cfg.Sessions.Delete(ctx, s.cfg.Balances, sess); err != nil {
 				s.cfg.Logger.Warn("session delete failed", "ref", sess.Ref, "err", err)
 			} else {
 				s.table.remove(sess.Ref)
@@ -500,20 +538,27 @@ func (s *Service) Sweep(ctx context.Context) {
 	}
 }
 
-// closeIdle releases an idle session's reservations and closes it.
+// closeIdle releases an idle session's reservations and closes it, in one
+// balance transaction.
 func (s *Service) closeIdle(ctx context.Context, sess *Session, now time.Time) {
-	work := sess.clone()
-	r := &request{ref: sess.Ref, isn: sess.LastISN + 1<<31, sub: Subscription{AccountID: sess.AccountID}}
-	for _, g := range work.Groups {
-		if err := s.releaseGroup(ctx, r, g); err != nil {
-			s.cfg.Logger.Warn("idle session release failed", "ref", sess.Ref, "err", err)
-			return
+	var (
+		work *Session
+		recs []*cdr.Record
+	)
+	err := s.cfg.Balances.Txn(ctx, sess.AccountID, func(b balance.Doer) error {
+		work = sess.clone()
+		r := &request{bal: b, ref: sess.Ref, isn: sess.LastISN + 1<<31, sub: Subscription{AccountID: sess.AccountID}}
+		for _, g := range work.Groups {
+			if err := s.releaseGroup(ctx, r, g); err != nil {
+				return err
+			}
 		}
-	}
-	recs := s.records(work, "sessionTimeout", now)
-	work.Closed, work.LastActivity, work.LastStatus, work.LastBody = true, now, 0, nil
-	if err := s.cfg.Sessions.Save(ctx, work); err != nil {
-		s.cfg.Logger.Warn("idle session save failed", "ref", sess.Ref, "err", err)
+		recs = s.records(work, "sessionTimeout", now)
+		work.Closed, work.LastActivity, work.LastStatus, work.LastBody = true, now, 0, nil
+		return s.cfg.Sessions.Save(ctx, b, work)
+	})
+	if err != nil {
+		s.cfg.Logger.Warn("idle session close failed", "ref", sess.Ref, "err", err)
 		return
 	}
 	sess.adopt(work)

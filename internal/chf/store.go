@@ -16,8 +16,6 @@ import (
 // recovered with the partition — and owned by whichever node owns the
 // partition, so a session moves with its account's money (S0.6).
 type EngineStore struct {
-	// Balances applies the put_state ops (the engine, or a Mirror).
-	Balances balance.Doer
 	// States lists the blobs of the partitions this node serves
 	// (balance.Engine.States).
 	States func(ctx context.Context, prefix string, fn func(name, account string, data []byte) error) error
@@ -26,23 +24,23 @@ type EngineStore struct {
 // statePrefix names the CHF's blobs among other subsystems' state.
 const statePrefix = "chf:"
 
-// Save stores the session.
-func (k EngineStore) Save(ctx context.Context, s *Session) error {
+// Save stores the session through b (the request's transaction).
+func (k EngineStore) Save(ctx context.Context, b balance.Doer, s *Session) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("chf: encode session %s: %w", s.Ref, err)
 	}
 	op := balance.Op{Kind: balance.KindPutState, Key: statePrefix + s.Ref, Account: s.AccountID, Name: statePrefix + s.Ref, Data: data}
-	if _, err := k.Balances.Do(ctx, &op); err != nil {
+	if _, err := b.Do(ctx, &op); err != nil {
 		return fmt.Errorf("chf: save session %s: %w", s.Ref, err)
 	}
 	return nil
 }
 
 // Delete removes the session.
-func (k EngineStore) Delete(ctx context.Context, s *Session) error {
+func (k EngineStore) Delete(ctx context.Context, b balance.Doer, s *Session) error {
 	op := balance.Op{Kind: balance.KindPutState, Key: statePrefix + s.Ref, Account: s.AccountID, Name: statePrefix + s.Ref}
-	if _, err := k.Balances.Do(ctx, &op); err != nil {
+	if _, err := b.Do(ctx, &op); err != nil {
 		return fmt.Errorf("chf: delete session %s: %w", s.Ref, err)
 	}
 	return nil

@@ -31,7 +31,7 @@ func (c *chfSub) Start(ctx context.Context) error {
 		return errors.New("chf: cluster state, store and balance engine must be running")
 	}
 	bal := balance.Mirror{Engine: eng, Account: st.GetAccount}
-	sessions := chf.EngineStore{Balances: bal, States: eng.States}
+	sessions := chf.EngineStore{States: eng.States}
 	w, err := cdr.NewWriter(cdr.Config{Dir: c.cfg.CHF.CDRDir, Prefix: "chf", Registerer: c.reg, Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("chf: CDR writer: %w", err)
