@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/tollgate-billing/tollgate/internal/bench"
@@ -151,8 +152,9 @@ func benchExit(stderr io.Writer, name string, err error) int {
 
 // benchCHFOpts is the command line of `tollgate bench chf`.
 type benchCHFOpts struct {
-	cfg  bench.CHFConfig
-	json bool
+	cfg        bench.CHFConfig
+	json       bool
+	cpuProfile string
 }
 
 // quantityValue is a flag holding a quantity of a unit ("10MiB", "5m").
@@ -215,6 +217,7 @@ func parseBenchCHF(args []string, w io.Writer) (benchCHFOpts, int, bool) {
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "timeout of each request")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the random choices (subscribers, session shapes, usage)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the generator (the whole run) to `FILE` (go tool pprof); profile the server with serve --http-pprof")
 	fs.Usage = func() {
 		fmt.Fprint(w, "Usage: tollgate bench chf [flags]\n\n"+
 			"Drive a running tollgate (tollgate serve) the way SMFs and SMSFs do, over\n"+
@@ -241,6 +244,19 @@ func benchCHFCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	o.cfg.Progress = stderr
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
+			return exitError
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench.RunCHF(ctx, o.cfg)
