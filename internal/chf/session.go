@@ -13,8 +13,11 @@ import (
 )
 
 // Session is the state of one charging data resource (ChargingDataRef). It
-// is what store.go makes durable before each answer; its JSON form is the
-// stored record, so field names are part of the storage format.
+// is what store.go makes durable before each answer, in the binary form of
+// sessioncodec.go. Adding a field here or to Group: add it to
+// sessionFields or groupFields there, with the next tag (the codec test
+// fails until you do), and to copyFrom in service.go. The json tags are
+// the form written by older versions, which Load still reads: keep them.
 type Session struct {
 	Ref        string         `json:"ref"`
 	SUPI       string         `json:"supi"`

@@ -2,7 +2,6 @@ package chf
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,10 +25,7 @@ const statePrefix = "chf:"
 
 // Save stores the session through b (the request's transaction).
 func (k EngineStore) Save(ctx context.Context, b balance.Doer, s *Session) error {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("chf: encode session %s: %w", s.Ref, err)
-	}
+	data := encodeSession(s)
 	op := balance.Op{Kind: balance.KindPutState, Key: statePrefix + s.Ref, Account: s.AccountID, Name: statePrefix + s.Ref, Data: data}
 	if _, err := b.Do(ctx, &op); err != nil {
 		return fmt.Errorf("chf: save session %s: %w", s.Ref, err)
@@ -50,7 +46,7 @@ func (k EngineStore) Delete(ctx context.Context, b balance.Doer, s *Session) err
 func (k EngineStore) Load(ctx context.Context, fn func(*Session) error) error {
 	return k.States(ctx, statePrefix, func(name, _ string, data []byte) error {
 		s := &Session{}
-		if err := json.Unmarshal(data, s); err != nil {
+		if err := decodeSessionBlob(data, s); err != nil {
 			return fmt.Errorf("chf: stored session %s: %w", strings.TrimPrefix(name, statePrefix), err)
 		}
 		return fn(s)
