@@ -621,17 +621,20 @@ func (p *partition) snapshotThreshold() int {
 	return base + base*((p.id*37)%61)/100
 }
 
-// snapshotAsync encodes the state in the partition goroutine (so the image
-// is consistent) and saves it in the background, so that the partition
-// keeps serving while the object store writes.
+// snapshotAsync freezes the state in the partition goroutine (microseconds:
+// State.BeginSnapshot copies nothing up front), then encodes and saves it
+// in the background while the partition keeps serving; the encoding is
+// exactly the state at seq (see freeze.go).
 func (p *partition) snapshotAsync() {
-	seq, data := p.state.Seq, p.state.AppendSnapshot(nil)
+	sn := p.state.BeginSnapshot()
+	seq := sn.Seq()
 	p.sinceSnap = 0
 	p.snapping.Store(true)
 	p.e.snapWG.Add(1)
 	go func() {
 		defer p.e.snapWG.Done()
 		defer p.snapping.Store(false)
+		data := sn.Encode(nil)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := p.save(ctx, seq, data); err != nil {

@@ -2,6 +2,7 @@ package balance
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tollgate-billing/tollgate/internal/money"
 )
@@ -50,32 +51,81 @@ func (t *idemTable) result(rec *idemRec) Result {
 
 // keyOf, accountOf and reservationOf are a record's strings in the arena
 // (valid until the record is popped).
-func (t *idemTable) keyOf(rec *idemRec) []byte { return t.span(rec.soff, int(rec.klen)) }
-func (t *idemTable) accountOf(rec *idemRec) []byte {
-	return t.span(rec.soff+uint64(rec.klen), int(rec.alen))
+func (t *idemTable) keyOf(rec *idemRec) []byte         { return t.arena.keyOf(rec) }
+func (t *idemTable) accountOf(rec *idemRec) []byte     { return t.arena.accountOf(rec) }
+func (t *idemTable) reservationOf(rec *idemRec) []byte { return t.arena.reservationOf(rec) }
+
+func (a idemArena) keyOf(rec *idemRec) []byte { return a.span(rec.soff, int(rec.klen)) }
+func (a idemArena) accountOf(rec *idemRec) []byte {
+	return a.span(rec.soff+uint64(rec.klen), int(rec.alen))
 }
-func (t *idemTable) reservationOf(rec *idemRec) []byte {
-	return t.span(rec.soff+uint64(rec.klen)+uint64(rec.alen), int(rec.rlen))
+func (a idemArena) reservationOf(rec *idemRec) []byte {
+	return a.span(rec.soff+uint64(rec.klen)+uint64(rec.alen), int(rec.rlen))
 }
 
-func (t *idemTable) span(off uint64, n int) []byte {
-	i := off & uint64(len(t.arena)-1)
-	return t.arena[i : i+uint64(n)]
+// The ring and the arena are lists of fixed-size chunks (a power of two of
+// them), so that a snapshot in progress can go on reading the chunks as
+// they were while the partition goroutine goes on applying ops: a chunk
+// the snapshot shares is copied before it is written (copy on write, see
+// freeze). A span of the arena never crosses a chunk boundary.
+const (
+	ringChunkShift = 10 // 1024 records (120 KiB) per ring chunk
+	ringChunk      = 1 << ringChunkShift
+	// A record's strings take at most maxKeyLen + 2·maxIDLen bytes
+	// (checkShape; LoadSnapshot checks it too), well below a chunk.
+	arenaChunkShift = 14 // 16 KiB per arena chunk
+	arenaChunk      = 1 << arenaChunkShift
+)
+
+// idemRing is the ring of records: absolute position p is in chunk
+// (p / ringChunk) mod len.
+type idemRing []*[ringChunk]idemRec
+
+func (r idemRing) at(pos uint64) *idemRec {
+	return &r[(pos>>ringChunkShift)&uint64(len(r)-1)][pos&(ringChunk-1)]
 }
 
-// alloc reserves n contiguous bytes at the arena's tail and returns their
-// offset. Offsets are absolute (they only grow); a span never wraps round
-// the end of the buffer: a span that would is moved to its start, the skip
-// left as padding. The arena doubles when the live records' strings do not
-// fit.
+func (r idemRing) size() uint64 { return uint64(len(r)) << ringChunkShift }
+
+// idemArena is the byte arena of the records' strings: absolute offset o
+// is in chunk (o / arenaChunk) mod len.
+type idemArena []*[arenaChunk]byte
+
+func (a idemArena) span(off uint64, n int) []byte {
+	i := off & (arenaChunk - 1)
+	return a[(off>>arenaChunkShift)&uint64(len(a)-1)][i : i+uint64(n)]
+}
+
+func (a idemArena) size() uint64 { return uint64(len(a)) << arenaChunkShift }
+
+func newRing(chunks int) idemRing {
+	r := make(idemRing, chunks)
+	for i := range r {
+		r[i] = new([ringChunk]idemRec)
+	}
+	return r
+}
+
+func newArena(chunks int) idemArena {
+	a := make(idemArena, chunks)
+	for i := range a {
+		a[i] = new([arenaChunk]byte)
+	}
+	return a
+}
+
+// alloc reserves n (≤ arenaChunk) contiguous bytes at the arena's tail and
+// returns their offset. Offsets are absolute (they only grow); a span
+// never crosses a chunk boundary: a span that would is moved to the start
+// of the next chunk, the skip left as padding. The arena doubles when the
+// live records' strings do not fit.
 func (t *idemTable) alloc(n int) uint64 {
 	for {
-		size := uint64(len(t.arena))
 		pad := uint64(0)
-		if i := t.aTail & (size - 1); i+uint64(n) > size {
-			pad = size - i
+		if i := t.aTail & (arenaChunk - 1); i+uint64(n) > arenaChunk {
+			pad = arenaChunk - i
 		}
-		if t.aTail+pad+uint64(n)-t.aHead <= size {
+		if t.aTail+pad+uint64(n)-t.aHead <= t.arena.size() {
 			t.aTail += pad
 			off := t.aTail
 			t.aTail += uint64(n)
@@ -85,15 +135,88 @@ func (t *idemTable) alloc(n int) uint64 {
 	}
 }
 
-// growArena doubles the arena, keeping every live byte at its absolute
-// offset.
+// growArena doubles the arena into new chunks, keeping every live byte at
+// its absolute offset.
 func (t *idemTable) growArena() {
 	old := t.arena
-	om := uint64(len(old) - 1)
-	t.arena = make([]byte, 2*len(old))
-	nm := uint64(len(t.arena) - 1)
-	for p := t.aHead; p != t.aTail; p++ {
-		t.arena[p&nm] = old[p&om]
+	t.arena = newArena(2 * len(old))
+	for p := t.aHead; p < t.aTail; {
+		n := min(arenaChunk-p&(arenaChunk-1), t.aTail-p)
+		copy(t.arena.span(p, int(n)), old.span(p, int(n)))
+		p += n
+	}
+	t.arenaShared = nil // the new chunks are the table's own
+}
+
+// atW is at for a record about to be written: while the table is frozen,
+// a chunk the snapshot shares is copied first.
+func (t *idemTable) atW(pos uint64) *idemRec {
+	if t.frozen {
+		if c := (pos >> ringChunkShift) & uint64(len(t.ring)-1); c < uint64(len(t.ringShared)) && t.ringShared[c] {
+			cp := *t.ring[c]
+			t.ring[c] = &cp
+			t.ringShared[c] = false
+		}
+	}
+	return t.ring.at(pos)
+}
+
+// spanW is arena.span for bytes about to be written: while the table is
+// frozen, a chunk the snapshot shares is copied first.
+func (t *idemTable) spanW(off uint64, n int) []byte {
+	if t.frozen {
+		if c := (off >> arenaChunkShift) & uint64(len(t.arena)-1); c < uint64(len(t.arenaShared)) && t.arenaShared[c] {
+			cp := *t.arena[c]
+			t.arena[c] = &cp
+			t.arenaShared[c] = false
+		}
+	}
+	return t.arena.span(off, n)
+}
+
+// idemView is the idempotency table as it was when a snapshot began: the
+// chunk lists of that moment and the positions in use. The table copies a
+// chunk before it writes to it while it is frozen, so the view's chunks
+// never change and another goroutine may read them.
+type idemView struct {
+	ring       idemRing
+	arena      idemArena
+	head, tail uint64
+}
+
+// freeze returns the table's current view and makes the table copy every
+// chunk of the view before it writes to it, until thaw. O(chunks): a few
+// hundred pointers for 65 k keys.
+func (t *idemTable) freeze() idemView {
+	v := idemView{ring: slices.Clone(t.ring), arena: slices.Clone(t.arena), head: t.head, tail: t.tail}
+	t.ringShared = fillTrue(t.ringShared, len(t.ring))
+	t.arenaShared = fillTrue(t.arenaShared, len(t.arena))
+	t.frozen = true
+	return v
+}
+
+// thaw ends freeze: no snapshot reads the view any more.
+func (t *idemTable) thaw() { t.frozen = false }
+
+func fillTrue(b []bool, n int) []bool {
+	if cap(b) < n {
+		b = make([]bool, n)
+	}
+	b = b[:n]
+	for i := range b {
+		b[i] = true
+	}
+	return b
+}
+
+// live calls fn for the records of the view that were the current record
+// of their key and not stale at now, oldest first.
+func (v *idemView) live(now int64, o Options, fn func(*idemRec)) {
+	for p := v.head; p != v.tail; p++ {
+		rec := v.ring.at(p)
+		if !rec.superseded && !stale(rec.time, now, o.IdemWindow) {
+			fn(rec)
+		}
 	}
 }
 
@@ -111,13 +234,18 @@ func (t *idemTable) growArena() {
 type idemTable struct {
 	slots []idemSlot // len is a power of two
 	n     int        // used slots
-	ring  []idemRec  // len is a power of two
+	ring  idemRing   // len (chunks) is a power of two
 	head  uint64     // absolute position of the oldest record
 	tail  uint64     // absolute position after the newest
 	// arena holds the records' strings in record order (len a power of
 	// two); [aHead, aTail) are the absolute offsets in use.
-	arena        []byte
+	arena        idemArena
 	aHead, aTail uint64
+	// While frozen (a snapshot reads the view freeze returned), the chunks
+	// marked shared are copied before they are written.
+	frozen      bool
+	ringShared  []bool
+	arenaShared []bool
 }
 
 type idemSlot struct {
@@ -130,7 +258,7 @@ func (t *idemTable) init(n int, o Options) {
 	for c < n {
 		c <<= 1
 	}
-	t.ring = make([]idemRec, c)
+	t.ring = newRing(c / ringChunk)
 	slots := 2 * c
 	if o.IdemPresize {
 		for slots < 2*o.IdemMax {
@@ -138,13 +266,14 @@ func (t *idemTable) init(n int, o Options) {
 		}
 	}
 	t.slots = make([]idemSlot, slots)
-	t.arena = make([]byte, 64*c)
+	t.arena = newArena(64 * c / arenaChunk)
 	t.n, t.head, t.tail, t.aHead, t.aTail = 0, 0, 0, 0, 0
+	t.frozen, t.ringShared, t.arenaShared = false, nil, nil
 }
 
 func (t *idemTable) len() int { return int(t.tail - t.head) }
 
-func (t *idemTable) at(pos uint64) *idemRec { return &t.ring[pos&uint64(len(t.ring)-1)] }
+func (t *idemTable) at(pos uint64) *idemRec { return t.ring.at(pos) }
 
 // stale reports whether a record of time rt is outside the window at now.
 func stale(rt, now, window int64) bool {
@@ -235,23 +364,24 @@ func (t *idemTable) record(key string, kh, hash uint64, now int64, res *Result, 
 func (t *idemTable) recordKey(key, account, reservation string, kh, hash uint64, now int64, res *Result, o Options, old uint64, hadOld bool) {
 	if hadOld {
 		// Mark it before evicting: popping it must not unindex the key.
-		t.at(old).superseded = true
+		t.atW(old).superseded = true
 		t.remove(kh, old)
 	}
 	t.evict(now, o)
 	for t.len() >= o.IdemMax {
 		t.pop()
 	}
-	if t.len() == len(t.ring) {
+	if uint64(t.len()) == t.ring.size() {
 		t.grow()
 	}
-	off := t.alloc(len(key) + len(account) + len(reservation))
-	i := off & uint64(len(t.arena)-1)
-	i += uint64(copy(t.arena[i:], key))
-	i += uint64(copy(t.arena[i:], account))
-	copy(t.arena[i:], reservation)
+	n := len(key) + len(account) + len(reservation)
+	off := t.alloc(n)
+	b := t.spanW(off, n)
+	i := copy(b, key)
+	i += copy(b[i:], account)
+	copy(b[i:], reservation)
 	pos := t.tail
-	rec := t.at(pos)
+	rec := t.atW(pos)
 	*rec = idemRec{soff: off, klen: uint16(len(key)), alen: uint16(len(account)), rlen: uint16(len(reservation)),
 		kh: kh, hash: hash, time: now}
 	rec.setResult(res)
@@ -286,24 +416,14 @@ func (t *idemTable) pop() {
 	}
 }
 
+// grow doubles the ring into new chunks.
 func (t *idemTable) grow() {
 	old := t.ring
-	t.ring = make([]idemRec, 2*len(old))
-	om := uint64(len(old) - 1)
+	t.ring = newRing(2 * len(old))
 	for p := t.head; p != t.tail; p++ {
-		*t.at(p) = old[p&om]
+		*t.ring.at(p) = *old.at(p)
 	}
-}
-
-// live calls fn for the records that are the current record of their key
-// and not stale at now, oldest first.
-func (t *idemTable) live(now int64, o Options, fn func(*idemRec)) {
-	for p := t.head; p != t.tail; p++ {
-		rec := t.at(p)
-		if !rec.superseded && !stale(rec.time, now, o.IdemWindow) {
-			fn(rec)
-		}
-	}
+	t.ringShared = nil // the new chunks are the table's own
 }
 
 func (t *idemTable) check(o Options) error { return t.checkWith(o, keyHash) }
@@ -311,8 +431,8 @@ func (t *idemTable) check(o Options) error { return t.checkWith(o, keyHash) }
 // checkWith is check with the key hash function given (tests force
 // collisions).
 func (t *idemTable) checkWith(o Options, keyHash func(string) uint64) error {
-	if t.len() > len(t.ring) || t.len() > o.IdemMax {
-		return fmt.Errorf("idempotency: %d records, ring %d, max %d", t.len(), len(t.ring), o.IdemMax)
+	if uint64(t.len()) > t.ring.size() || t.len() > o.IdemMax {
+		return fmt.Errorf("idempotency: %d records, ring %d, max %d", t.len(), t.ring.size(), o.IdemMax)
 	}
 	if 2*t.n > len(t.slots) {
 		return fmt.Errorf("idempotency: index %d of %d slots used", t.n, len(t.slots))

@@ -40,7 +40,7 @@ func TestIdemArena(t *testing.T) {
 	if _, ok := tb.find(key(100), keyHash(key(100))); ok {
 		t.Fatal("an evicted key is still found")
 	}
-	if live := tb.aTail - tb.aHead; uint64(len(tb.arena)) > 4*live+64*1024 {
-		t.Fatalf("arena %d bytes for %d live", len(tb.arena), live)
+	if live := tb.aTail - tb.aHead; tb.arena.size() > 4*live+64*1024 {
+		t.Fatalf("arena %d bytes for %d live", tb.arena.size(), live)
 	}
 }

@@ -51,93 +51,119 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // AppendSnapshot appends the snapshot of the whole partition state to dst.
+// It is BeginSnapshot and Encode in one goroutine.
 func (s *State) AppendSnapshot(dst []byte) []byte {
+	sn := s.BeginSnapshot()
+	dst = sn.Encode(dst)
+	s.endSnapshot()
+	return dst
+}
+
+// Encode appends the snapshot of the partition state as it was at
+// BeginSnapshot to dst. It may run in any goroutine, concurrently with
+// the state's owner applying ops (see freeze.go), and must be called once.
+//
+// It reads every account exactly once, in creation order (the owner may
+// change an account once the encoder is past it), so the counts of the
+// header come from the same pass as the records.
+func (sn *Snapshot) Encode(dst []byte) []byte {
 	start := len(dst)
 	dst = append(dst, snapshotMagic...)
 	dst = append(dst, snapshotVersion)
-	dst = binary.AppendVarint(dst, int64(s.Partition))
-	dst = binary.AppendUvarint(dst, s.Seq)
-	dst = binary.AppendVarint(dst, s.lastTime)
+	dst = binary.AppendVarint(dst, int64(sn.partition))
+	dst = binary.AppendUvarint(dst, sn.seq)
+	dst = binary.AppendVarint(dst, sn.lastTime)
 
-	var nb, nh int
+	var nb, nh, nres, nc int
 	curIdx := map[string]int{}
 	var curs []string
-	s.eachAccount(func(a *account) {
-		nb += len(a.buckets)
-		for _, r := range a.res {
-			if len(r.holds) > len(r.inl) {
-				nh += len(r.holds)
+	strs := make([]byte, 0, 16*sn.naccts)
+	recs := make([]byte, 0, 40*sn.naccts)
+	var cnts []byte // the counters section's records
+	i := 0
+	for _, sl := range sn.slabs {
+		for k := range sl {
+			a := sn.account(i, &sl[k])
+			ci, ok := curIdx[a.currency]
+			if !ok {
+				ci = len(curs)
+				curIdx[a.currency] = ci
+				curs = append(curs, a.currency)
 			}
+			strs = append(strs, a.id...)
+			recs = binary.AppendUvarint(recs, uint64(len(a.id)))
+			recs = binary.AppendUvarint(recs, uint64(ci))
+			var flags byte
+			if a.below {
+				flags |= 1
+			}
+			recs = append(recs, byte(a.typ), byte(a.status), flags)
+			recs = appendDec(recs, a.limit)
+			recs = appendDec(recs, a.balance)
+			recs = appendDec(recs, a.held)
+			recs = binary.AppendUvarint(recs, uint64(len(a.buckets)))
+			nb += len(a.buckets)
+			for j := range a.buckets {
+				b := &a.buckets[j]
+				strs = append(strs, b.asset...)
+				recs = binary.AppendUvarint(recs, uint64(len(b.asset)))
+				recs = append(recs, byte(b.Unit))
+				recs = binary.AppendUvarint(recs, b.Units)
+				recs = binary.AppendVarint(recs, b.ValidFrom)
+				recs = binary.AppendVarint(recs, b.ValidUntil)
+				recs = binary.AppendVarint(recs, int64(b.Priority))
+				recs = binary.AppendUvarint(recs, b.held)
+			}
+			recs = binary.AppendUvarint(recs, uint64(len(a.res)))
+			nres += len(a.res)
+			for _, r := range a.res {
+				if len(r.holds) > len(r.inl) {
+					nh += len(r.holds)
+				}
+				strs = append(strs, r.id...)
+				recs = binary.AppendUvarint(recs, uint64(len(r.id)))
+				recs = binary.AppendVarint(recs, r.expires)
+				recs = binary.AppendVarint(recs, r.created)
+				recs = appendDec(recs, r.amount)
+				recs = append(recs, byte(r.unit))
+				recs = binary.AppendUvarint(recs, r.units)
+				recs = binary.AppendUvarint(recs, uint64(len(r.holds)))
+				for _, h := range r.holds {
+					recs = binary.AppendUvarint(recs, uint64(h.b))
+					recs = binary.AppendUvarint(recs, h.units)
+				}
+			}
+			if len(a.counters) > 0 {
+				nc++
+				cnts = appendStr(cnts, a.id)
+				cnts = appendCounters(cnts, a.counters)
+			}
+			sn.accountDone(i)
+			i++
 		}
-		if _, ok := curIdx[a.currency]; !ok {
-			curIdx[a.currency] = len(curs)
-			curs = append(curs, a.currency)
-		}
-	})
-	dst = binary.AppendUvarint(dst, uint64(s.naccts))
+	}
+	dst = binary.AppendUvarint(dst, uint64(i))
 	dst = binary.AppendUvarint(dst, uint64(nb))
-	dst = binary.AppendUvarint(dst, uint64(s.nres))
+	dst = binary.AppendUvarint(dst, uint64(nres))
 	dst = binary.AppendUvarint(dst, uint64(nh))
 	dst = binary.AppendUvarint(dst, uint64(len(curs)))
 	for _, c := range curs {
 		dst = appendStr(dst, c)
 	}
-
-	strs := make([]byte, 0, 16*s.naccts)
-	recs := make([]byte, 0, 40*s.naccts)
-	s.eachAccount(func(a *account) {
-		strs = append(strs, a.id...)
-		recs = binary.AppendUvarint(recs, uint64(len(a.id)))
-		recs = binary.AppendUvarint(recs, uint64(curIdx[a.currency]))
-		var flags byte
-		if a.below {
-			flags |= 1
-		}
-		recs = append(recs, byte(a.typ), byte(a.status), flags)
-		recs = appendDec(recs, a.limit)
-		recs = appendDec(recs, a.balance)
-		recs = appendDec(recs, a.held)
-		recs = binary.AppendUvarint(recs, uint64(len(a.buckets)))
-		for i := range a.buckets {
-			b := &a.buckets[i]
-			strs = append(strs, b.asset...)
-			recs = binary.AppendUvarint(recs, uint64(len(b.asset)))
-			recs = append(recs, byte(b.Unit))
-			recs = binary.AppendUvarint(recs, b.Units)
-			recs = binary.AppendVarint(recs, b.ValidFrom)
-			recs = binary.AppendVarint(recs, b.ValidUntil)
-			recs = binary.AppendVarint(recs, int64(b.Priority))
-			recs = binary.AppendUvarint(recs, b.held)
-		}
-		recs = binary.AppendUvarint(recs, uint64(len(a.res)))
-		for _, r := range a.res {
-			strs = append(strs, r.id...)
-			recs = binary.AppendUvarint(recs, uint64(len(r.id)))
-			recs = binary.AppendVarint(recs, r.expires)
-			recs = binary.AppendVarint(recs, r.created)
-			recs = appendDec(recs, r.amount)
-			recs = append(recs, byte(r.unit))
-			recs = binary.AppendUvarint(recs, r.units)
-			recs = binary.AppendUvarint(recs, uint64(len(r.holds)))
-			for _, h := range r.holds {
-				recs = binary.AppendUvarint(recs, uint64(h.b))
-				recs = binary.AppendUvarint(recs, h.units)
-			}
-		}
-	})
 	dst = binary.AppendUvarint(dst, uint64(len(strs)))
 	dst = append(dst, strs...)
 	dst = append(dst, recs...)
 
 	strs, recs = strs[:0], recs[:0]
 	nkeys := 0
-	s.idem.live(s.lastTime, s.opts, func(rec *idemRec) {
+	ar := sn.idem.arena
+	sn.idem.live(sn.lastTime, sn.opts, func(rec *idemRec) {
 		// Straight from the packed record and the arena: no Result, no
 		// strings (a partition holds tens of thousands of keys).
 		nkeys++
-		strs = append(strs, s.idem.keyOf(rec)...)
-		strs = append(strs, s.idem.accountOf(rec)...)
-		strs = append(strs, s.idem.reservationOf(rec)...)
+		strs = append(strs, ar.keyOf(rec)...)
+		strs = append(strs, ar.accountOf(rec)...)
+		strs = append(strs, ar.reservationOf(rec)...)
 		recs = binary.AppendUvarint(recs, uint64(rec.klen))
 		recs = binary.LittleEndian.AppendUint64(recs, rec.hash)
 		recs = binary.AppendVarint(recs, rec.time)
@@ -163,36 +189,17 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 	dst = append(dst, recs...)
 
 	// Version 2: the accounts' period counters, the put_state blobs.
-	nc := 0
-	s.eachAccount(func(a *account) {
-		if len(a.counters) > 0 {
-			nc++
-		}
-	})
 	dst = binary.AppendUvarint(dst, uint64(nc))
-	s.eachAccount(func(a *account) {
-		if len(a.counters) > 0 {
-			dst = appendStr(dst, a.id)
-			dst = appendCounters(dst, a.counters)
-		}
-	})
-	dst = binary.AppendUvarint(dst, uint64(len(s.blobs)))
-	s.EachState(func(name, acct string, data []byte) {
+	dst = append(dst, cnts...)
+	dst = binary.AppendUvarint(dst, uint64(len(sn.blobs)))
+	eachBlob(sn.blobs, nil, func(name, acct string, data []byte) {
 		dst = appendStr(dst, name)
 		dst = appendStr(dst, acct)
 		dst = binary.AppendUvarint(dst, uint64(len(data)))
 		dst = append(dst, data...)
 	})
+	sn.finish() // nothing of the state is read after this
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
-}
-
-// eachAccount calls fn for every account in creation order.
-func (s *State) eachAccount(fn func(*account)) {
-	for _, sl := range s.slabs {
-		for i := range sl {
-			fn(&sl[i])
-		}
-	}
 }
 
 // strtab hands out consecutive substrings of one string.
@@ -277,6 +284,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 			break
 		}
 		a := &accts[i]
+		a.ord = uint32(i)
 		d.account(a, &tab, curs, &buckets, &ress, &resPtrs, &holds)
 		if d.err != nil {
 			break
@@ -334,6 +342,12 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 			d.fail("idempotency key %q: result time %d, recorded at %d", key, r.Time, t)
 		}
 		if d.err != nil {
+			break
+		}
+		if len(key) > maxKeyLen || len(r.Account) > maxIDLen || len(r.Reservation) > maxIDLen {
+			// Apply never records longer ones (checkShape); the table's
+			// arena relies on it.
+			d.fail("idempotency key %.40q: key, account or reservation too long", key)
 			break
 		}
 		kh := keyHash(key)

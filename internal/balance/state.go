@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tollgate-billing/tollgate/internal/money"
 	"github.com/tollgate-billing/tollgate/internal/usage"
@@ -85,6 +86,14 @@ type State struct {
 	resSlab []reservation
 	due     []*reservation  // scratch of Due
 	blobs   map[string]blob // put_state blobs by name
+
+	// snap is the snapshot in progress (BeginSnapshot), nil when none: its
+	// encoder reads the state from another goroutine, see freeze.go.
+	snap      *Snapshot
+	snapEpoch uint32
+	// blobsNew holds the put_state changes made while a snapshot reads
+	// blobs (a deletion is a blob without data); endSnapshot merges them.
+	blobsNew map[string]blob
 }
 
 // account is the live state of one account.
@@ -100,6 +109,12 @@ type account struct {
 	// master-data change (lower credit limit, postpaid → prepaid) left
 	// below its floor; charging ops never put it there.
 	below bool
+	// ord is the account's index in creation order (its place in slabs).
+	ord uint32
+	// frozen is the account as a snapshot in progress must see it, when
+	// the partition changed it before the snapshot's encoder read it (see
+	// touch); nil or of an older snapshot otherwise.
+	frozen atomic.Pointer[frozenAccount]
 	// buckets in burn order (priority, expiry with 0 last, id). Indices
 	// are referenced by reservation holds and fixed up when a grant
 	// inserts a bucket.
@@ -165,7 +180,7 @@ func (s *State) newAccount(id string) *account {
 		s.slabs = append(s.slabs, make([]account, 0, 1024))
 		n++
 	}
-	sl := append(s.slabs[n-1], account{id: id})
+	sl := append(s.slabs[n-1], account{id: id, ord: uint32(s.naccts)})
 	s.slabs[n-1] = sl
 	a := &sl[len(sl)-1]
 	s.accounts[id] = a
@@ -512,6 +527,9 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 	if err := checkShape(op); err != nil {
 		return Result{}, entries, err
 	}
+	if s.snap != nil {
+		s.snapTouch(op.Account)
+	}
 	if op.Kind == KindPutState {
 		if err := s.errPutState(op); err != nil {
 			return Result{}, entries, err
@@ -660,7 +678,17 @@ func (s *State) putState(op *Op) Result {
 	if a == nil {
 		return Result{}
 	}
-	if len(op.Data) == 0 {
+	if s.snap != nil {
+		// The snapshot's encoder reads s.blobs: change the overlay.
+		if s.blobsNew == nil {
+			s.blobsNew = make(map[string]blob)
+		}
+		if len(op.Data) == 0 {
+			s.blobsNew[op.Name] = blob{}
+		} else {
+			s.blobsNew[op.Name] = blob{account: a.id, data: op.Data}
+		}
+	} else if len(op.Data) == 0 {
 		delete(s.blobs, op.Name)
 	} else {
 		if s.blobs == nil {
@@ -677,19 +705,35 @@ func (s *State) putState(op *Op) Result {
 // blob is a named state blob of a put_state op.
 type blob struct {
 	account string
-	data    []byte
+	data    []byte // nil: deleted (in State.blobsNew)
 }
 
 // EachState calls fn for every state blob of the partition, in name order.
 // fn must not keep data.
 func (s *State) EachState(fn func(name, account string, data []byte)) {
-	names := make([]string, 0, len(s.blobs))
-	for n := range s.blobs {
-		names = append(names, n)
+	eachBlob(s.blobs, s.blobsNew, fn)
+}
+
+// eachBlob calls fn for every blob of base changed by over (a blob without
+// data deletes), in name order.
+func eachBlob(base, over map[string]blob, fn func(name, account string, data []byte)) {
+	names := make([]string, 0, len(base)+len(over))
+	for n := range base {
+		if _, ok := over[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	for n, b := range over {
+		if b.data != nil {
+			names = append(names, n)
+		}
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		b := s.blobs[n]
+		b, ok := over[n]
+		if !ok {
+			b = base[n]
+		}
 		fn(n, b.account, b.data)
 	}
 }
