@@ -116,6 +116,7 @@ balance:
   snapshot_every: 5000
   idempotency_window: 1h
   idempotency_max_keys: 200000
+  ledger_linger: 50ms
 chf:
   rating_groups:
     - {id: 1, service: data, units: volume, quota: 5000000}
@@ -154,7 +155,8 @@ func TestParseFull(t *testing.T) {
 		Store:  Store{Driver: "postgres", DSN: "postgres://tollgate:s3cret@db:5432/tollgate?sslmode=disable", MaxOpenConns: 20, Migrate: false},
 		Rating: Rating{PlansDir: "/etc/tollgate/plans", ReloadInterval: Duration(5 * time.Minute)},
 		Balance: Balance{Partitions: 64, NodeID: "chf-1", LeaseTTL: Duration(3 * time.Second), MaxBatch: 512,
-			SnapshotEvery: 5000, IdempotencyWindow: Duration(time.Hour), IdempotencyMaxKeys: 200000},
+			SnapshotEvery: 5000, IdempotencyWindow: Duration(time.Hour), IdempotencyMaxKeys: 200000,
+			LedgerLinger: Duration(50 * time.Millisecond)},
 		CHF: CHF{
 			RatingGroups: []RatingGroup{{ID: 1, Service: "data", Units: UnitsVolume, Quota: 5000000},
 				{ID: 2, Service: "video", Units: UnitsVolume, Offline: true}},
@@ -442,6 +444,11 @@ func TestValidate(t *testing.T) {
 			[]string{`store.dsn: is a PostgreSQL URL but store.driver is sqlite`}},
 		{"reload without dir", func(c *Config) { c.Rating.ReloadInterval = Duration(time.Minute) },
 			[]string{`rating.reload_interval: set, but rating.plans_dir is empty`}},
+		{"no ledger linger ok", func(c *Config) { c.Balance.LedgerLinger = 0 }, nil},
+		{"ledger linger negative", func(c *Config) { c.Balance.LedgerLinger = Duration(-time.Millisecond) },
+			[]string{`balance.ledger_linger: must be from 0 to 10s; got -1ms`}},
+		{"ledger linger too long", func(c *Config) { c.Balance.LedgerLinger = Duration(time.Minute) },
+			[]string{`balance.ledger_linger: must be from 0 to 10s; got 1m0s`}},
 		{"many at once", func(c *Config) {
 			c.DataDir = ""
 			c.Log.Level = "verbose"

@@ -174,6 +174,9 @@ func (c *Config) Validate() error {
 	if b.IdempotencyMaxKeys < 1024 {
 		bad("balance.idempotency_max_keys", "must be at least 1024; got %d", b.IdempotencyMaxKeys)
 	}
+	if b.LedgerLinger < 0 || b.LedgerLinger > Duration(10*time.Second) {
+		bad("balance.ledger_linger", "must be from 0 to 10s; got %s", b.LedgerLinger)
+	}
 
 	if (c.SBI.TLSCert == "") != (c.SBI.TLSKey == "") {
 		bad("sbi.tls_cert", "sbi.tls_cert and sbi.tls_key must be set together")

@@ -86,7 +86,7 @@ func (l *ledgerSub) Stop(context.Context) error { return nil }
 func (l *ledgerSub) Run(ctx context.Context) error {
 	p := ledger.New(ledger.Config{
 		Source: ledger.JournalSource(l.journal.Load()), Decode: balance.DecodeBatch, Sink: l.store.Load(),
-		Logger: l.log, Registerer: l.reg,
+		Linger: l.cfg.Balance.LedgerLinger.Std(), Logger: l.log, Registerer: l.reg,
 	})
 	l.projector.Store(p)
 	err := p.Run(ctx)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -90,8 +91,58 @@ const ledgerNCols = 14
 // sqliteLedgerRows is the number of rows per multi-row INSERT in SQLite:
 // 256 × 14 = 3584 bound parameters, far below SQLite's limit (32766), and
 // past the point where larger statements stop paying (see
-// BenchmarkApplyLedger).
+// BenchmarkApplyLedger). A remainder is inserted in chunks of powers of two,
+// so that the INSERTs of 1, 2, 4 … 256 rows, prepared once per connection
+// (ledgerStmts), serve every batch size: parsing an INSERT of a hundred rows
+// per transaction cost more than inserting them.
 const sqliteLedgerRows = 256
+
+// sqliteLedgerSizes is the number of INSERT sizes: 2^0 … 2^8 rows.
+const sqliteLedgerSizes = 9
+
+// sqliteLedgerCacheKiB is the page cache of a connection writing the ledger
+// (PRAGMA cache_size, in KiB; SQLite's default is 2000): every entry
+// dirties a page of the account index, at random, and a transaction of
+// thousands of entries should neither spill dirty pages to the WAL before
+// its commit (which then writes them again) nor read back the index pages
+// the previous one wrote. A connection keeps the size for its life; pages
+// are allocated as used.
+const sqliteLedgerCacheKiB = 32 << 10
+
+// ledgerStmts holds the SQLite statements of ApplyLedger, prepared on the
+// database when the Store opens: database/sql prepares each once more per
+// connection, on the connection of the transaction that first uses it
+// there (Tx.StmtContext), and reuses it after. (Preparing on the database
+// later, under load, would wait for a free connection while the
+// transaction holds SQLite's write lock and every other connection waits
+// for it.)
+type ledgerStmts struct {
+	insert [2][sqliteLedgerSizes]*sql.Stmt // [overlap][k]: 2^k rows
+	cache  *sql.Stmt                       // PRAGMA cache_size
+}
+
+func (l *ledgerStmts) prepare(ctx context.Context, db *sql.DB) error {
+	var err error
+	if l.cache, err = db.PrepareContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", sqliteLedgerCacheKiB)); err != nil {
+		return fmt.Errorf("store: prepare ledger statements: %w", err)
+	}
+	for ov := range l.insert {
+		for k := range l.insert[ov] {
+			if l.insert[ov][k], err = db.PrepareContext(ctx, sqliteLedgerInsert(1<<k, ov == 1)); err != nil {
+				return fmt.Errorf("store: prepare ledger statements: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (l *ledgerStmts) close() {
+	for _, st := range append(l.insert[0][:], append(l.insert[1][:], l.cache)...) {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
 
 // pgLedgerInsert inserts whole batches in one statement: each column is one
 // array parameter, so the statement text and its prepared plan do not depend
@@ -223,47 +274,46 @@ func ledgerInsertErr(err error, overlap bool) error {
 	return fmt.Errorf("insert ledger entries: %w", mapErr(err))
 }
 
-// insertLedgerSQLite inserts the entries with multi-row INSERTs of
-// sqliteLedgerRows rows, prepared once, and returns how many rows were new.
+// insertLedgerSQLite inserts the entries with multi-row INSERTs of up to
+// sqliteLedgerRows rows and returns how many rows were new.
 func (s *Store) insertLedgerSQLite(ctx context.Context, tx *sql.Tx, recs []LedgerRecord, n int, overlap bool) (int64, error) {
 	if n == 0 {
 		return 0, nil
 	}
 	var (
-		full     *sql.Stmt
 		inserted int64
 		args     = make([]any, 0, min(n, sqliteLedgerRows)*ledgerNCols)
 		rows     int
+		ov       = 0
+		txStmts  [sqliteLedgerSizes]*sql.Stmt
 	)
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
+	if overlap {
+		ov = 1
+	}
+	if _, err := tx.StmtContext(ctx, s.ledger.cache).ExecContext(ctx); err != nil {
+		return 0, fmt.Errorf("ledger cache size: %w", err)
+	}
+	// flush inserts the rows in args: chunks of 2^k rows, largest first.
 	flush := func() error {
-		var (
-			res sql.Result
-			err error
-		)
-		if rows == sqliteLedgerRows {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, sqliteLedgerInsert(sqliteLedgerRows, overlap)); err != nil {
-					return fmt.Errorf("prepare ledger insert: %w", err)
-				}
+		for off := 0; rows > 0; {
+			k := bits.Len(uint(rows)) - 1
+			chunk := 1 << k
+			if txStmts[k] == nil {
+				txStmts[k] = tx.StmtContext(ctx, s.ledger.insert[ov][k])
 			}
-			res, err = full.ExecContext(ctx, args...)
-		} else {
-			res, err = tx.ExecContext(ctx, sqliteLedgerInsert(rows, overlap), args...)
+			res, err := txStmts[k].ExecContext(ctx, args[off:off+chunk*ledgerNCols]...)
+			if err != nil {
+				return ledgerInsertErr(err, overlap)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			inserted += n
+			off += chunk * ledgerNCols
+			rows -= chunk
 		}
-		if err != nil {
-			return ledgerInsertErr(err, overlap)
-		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		inserted += k
-		args, rows = args[:0], 0
+		args = args[:0]
 		return nil
 	}
 	for _, r := range recs {
@@ -279,20 +329,22 @@ func (s *Store) insertLedgerSQLite(ctx context.Context, tx *sql.Tx, recs []Ledge
 			}
 		}
 	}
-	if rows > 0 {
-		if err := flush(); err != nil {
-			return 0, err
-		}
+	if err := flush(); err != nil {
+		return 0, err
 	}
 	return inserted, nil
 }
 
-// sqliteLedgerInsert is the INSERT of rows entries.
+// sqliteLedgerInsert is the INSERT of rows entries. OR ROLLBACK: a
+// constraint violation ends the transaction (ApplyLedger would roll it back
+// anyway), so SQLite needs no statement journal to undo a failed statement
+// alone — with ABORT, the default, every page a multi-row INSERT dirties
+// is first copied to it, which spills to a temporary file.
 func sqliteLedgerInsert(rows int, overlap bool) string {
 	const tuple = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	var b strings.Builder
 	b.Grow(100 + rows*(len(tuple)+1))
-	b.WriteString("INSERT INTO ledger_entries (" + ledgerCols + ") VALUES ")
+	b.WriteString("INSERT OR ROLLBACK INTO ledger_entries (" + ledgerCols + ") VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')

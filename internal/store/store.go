@@ -50,6 +50,7 @@ type Store struct {
 	driver string
 	log    *slog.Logger
 	now    func() time.Time
+	ledger ledgerStmts
 }
 
 // defaultSQLiteConns bounds SQLite connections: readers run concurrently in
@@ -123,7 +124,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	} else {
 		err = s.checkSchema(ctx)
 	}
+	if err == nil && !s.pg() {
+		err = s.ledger.prepare(ctx, db)
+	}
 	if err != nil {
+		s.ledger.close()
 		db.Close()
 		return nil, err
 	}
@@ -200,7 +205,10 @@ func sqliteDSN(dsn string) (string, bool, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.ledger.close()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -21,7 +21,8 @@ type Record struct {
 
 // Consume settings.
 const (
-	consumeBatch = 1000
+	// DefaultConsumeBatch is the default of ConsumeOptions.MaxBatch.
+	DefaultConsumeBatch = 1000
 	// consumeAckWait: a record delivered but not acknowledged for this long
 	// is delivered again. Consume keeps its batch in progress while fn
 	// retries, so it only matters when the consuming process died.
@@ -31,12 +32,45 @@ const (
 	consumeIdleWait   = 5 * time.Second
 	consumeBackoffMin = 100 * time.Millisecond
 	consumeBackoffMax = 10 * time.Second
+	// minLingerWait: a linger with less left than this does not ask the
+	// server again (a pull request's expiry must be positive).
+	minLingerWait = time.Millisecond
+	// maxLingerPull bounds one pull request of a linger, and so how long
+	// a lingering Consume takes to notice that ctx is done.
+	maxLingerPull = 250 * time.Millisecond
 )
+
+// ConsumeOptions tune [Journal.ConsumeWith]. The zero value is what
+// [Journal.Consume] uses.
+type ConsumeOptions struct {
+	// MaxBatch caps the records of one fn call. Default
+	// DefaultConsumeBatch.
+	MaxBatch int
+	// Linger gathers larger batches: once a batch has its first record,
+	// Consume waits for more until the oldest record of the batch was
+	// stored Linger ago (never longer than Linger from now, whatever the
+	// clocks say) or MaxBatch records are there, then calls fn. 0 calls
+	// fn at once with whatever is available.
+	Linger time.Duration
+	// Gathering, when not nil, is called with the first records of a
+	// batch before Consume lingers for more: they are delivered but fn
+	// has not seen them yet (a projection's lag counts them).
+	Gathering func(first []Record)
+}
+
+func (o ConsumeOptions) withDefaults() ConsumeOptions {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultConsumeBatch
+	}
+	o.Linger = max(0, o.Linger)
+	return o
+}
 
 // Consume runs a durable consumer named durable over every partition's
 // records, in stream order, until ctx is done (then it returns nil). fn gets
 // the records in batches of at most 1000 (whatever is available, never
-// waiting to fill a batch); when it returns nil the whole batch is
+// waiting to fill a batch; see [Journal.ConsumeWith] for larger batches
+// gathered over a linger); when it returns nil the whole batch is
 // acknowledged, and the next Consume with the same durable continues after
 // it. When fn returns an error the same batch is offered again after a
 // backoff (100ms doubling to 10s), for as long as it takes: later records
@@ -53,6 +87,16 @@ const (
 // recent servers (the embedded one has it; NATS 2.9 has not): an older
 // server delivers the batch again after one minute, after later records.
 func (j *Journal) Consume(ctx context.Context, durable string, fn func(batch []Record) error) error {
+	return j.ConsumeWith(ctx, durable, ConsumeOptions{}, fn)
+}
+
+// ConsumeWith is [Journal.Consume] with batches of up to opts.MaxBatch
+// records, gathered over opts.Linger. Records gathered while lingering are
+// delivered to this consumer but not acknowledged: when ctx ends meanwhile
+// Consume returns without calling fn, and the next Consume of durable gets
+// them again.
+func (j *Journal) ConsumeWith(ctx context.Context, durable string, opts ConsumeOptions, fn func(batch []Record) error) error {
+	opts = opts.withDefaults()
 	if durable == "" {
 		return errors.New("journal: consume: empty durable name")
 	}
@@ -64,7 +108,9 @@ func (j *Journal) Consume(ctx context.Context, durable string, fn func(batch []R
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       consumeAckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 2 * consumeBatch,
+		// Room for the batch in hand and the next; an existing durable
+		// takes a new value in place.
+		MaxAckPending: 2 * opts.MaxBatch,
 		ReplayPolicy:  jetstream.ReplayInstantPolicy,
 	})
 	if err != nil {
@@ -79,7 +125,10 @@ func (j *Journal) Consume(ctx context.Context, durable string, fn func(batch []R
 	}
 
 	for ctx.Err() == nil {
-		msgs, err := j.fetch(ctx, cons)
+		msgs, recs, err := j.fetch(ctx, cons, opts)
+		if errors.Is(err, errBadMessage) {
+			return fmt.Errorf("journal: consumer %s: %w", durable, err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -92,18 +141,13 @@ func (j *Journal) Consume(ctx context.Context, durable string, fn func(batch []R
 		if len(msgs) == 0 {
 			continue
 		}
-		recs := make([]Record, 0, len(msgs))
-		for _, m := range msgs {
-			md, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("journal: consumer %s: %w", durable, err)
+		if ctx.Err() != nil {
+			// Stopped while lingering: the batch stays unacknowledged,
+			// and is handed back for the next Consume.
+			for _, m := range msgs {
+				_ = m.Nak()
 			}
-			recs = append(recs, Record{
-				Seq:       md.Sequence.Stream,
-				Partition: j.partitionOf(m.Subject()),
-				Time:      md.Timestamp,
-				Data:      m.Data(),
-			})
+			break
 		}
 		backoff := consumeBackoffMin
 		for {
@@ -141,31 +185,100 @@ func ackAll(ctx context.Context, msgs []jetstream.Msg) error {
 	return msgs[len(msgs)-1].DoubleAck(actx)
 }
 
-// fetch returns the next batch: whatever is available now, or else what
-// arrives first within consumeIdleWait.
-func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer) ([]jetstream.Msg, error) {
-	msgs, err := collect(cons.FetchNoWait(consumeBatch))
-	if err != nil || len(msgs) > 0 {
-		return msgs, err
+// fetch returns the next batch and its records: whatever is available now,
+// or else what arrives first within consumeIdleWait; then, with a linger,
+// what arrives until the linger ends or the batch is full.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opts ConsumeOptions) ([]jetstream.Msg, []Record, error) {
+	msgs, err := collect(cons.FetchNoWait(opts.MaxBatch))
+	if err != nil && len(msgs) == 0 {
+		return nil, nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, consumeIdleWait)
-	defer cancel()
-	first, err := collect(cons.Fetch(1, jetstream.FetchContext(wctx)))
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, nil
+	if len(msgs) == 0 {
+		wctx, cancel := context.WithTimeout(ctx, consumeIdleWait)
+		msgs, err = collect(cons.Fetch(1, jetstream.FetchContext(wctx)))
+		cancel()
+		if len(msgs) == 0 {
+			if err == nil || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil) {
+				return nil, nil, nil
+			}
+			return nil, nil, err
 		}
-		return nil, err
 	}
-	if len(first) == 0 {
-		return nil, nil
+	recs, err := j.appendRecords(make([]Record, 0, len(msgs)), msgs)
+	if err != nil || len(msgs) >= opts.MaxBatch {
+		return msgs, recs, err
 	}
-	rest, err := collect(cons.FetchNoWait(consumeBatch - 1))
-	if err != nil {
-		// Hand over what we have; the rest comes with the next fetch.
-		return first, nil
+	if opts.Linger <= 0 {
+		// Hand over what we have even if this fails; the rest comes
+		// with the next fetch.
+		rest, _ := collect(cons.FetchNoWait(opts.MaxBatch - len(msgs)))
+		recs, err = j.appendRecords(recs, rest)
+		return append(msgs, rest...), recs, err
 	}
-	return append(first, rest...), nil
+	if opts.Gathering != nil {
+		opts.Gathering(recs)
+	}
+	// Linger from the oldest record's store time, at most Linger from now.
+	oldest := recs[0].Time
+	for _, r := range recs {
+		if r.Time.Before(oldest) {
+			oldest = r.Time
+		}
+	}
+	deadline := time.Now().Add(opts.Linger)
+	if end := oldest.Add(opts.Linger); end.Before(deadline) {
+		deadline = end
+	}
+	for len(msgs) < opts.MaxBatch && ctx.Err() == nil {
+		var (
+			wait = time.Until(deadline)
+			more []jetstream.Msg
+		)
+		if wait < minLingerWait {
+			more, err = collect(cons.FetchNoWait(opts.MaxBatch - len(msgs)))
+		} else {
+			// The server ends each pull request at its expiry, and the
+			// client waits for that: a request abandoned early would stay
+			// on the server and take records nobody reads (until
+			// AckWait). Pulls of at most maxLingerPull keep a stop
+			// prompt.
+			more, err = collect(cons.Fetch(opts.MaxBatch-len(msgs), jetstream.FetchMaxWait(min(wait, maxLingerPull))))
+		}
+		msgs = append(msgs, more...)
+		var aerr error
+		if recs, aerr = j.appendRecords(recs, more); aerr != nil {
+			return msgs, recs, aerr
+		}
+		if err != nil || wait < minLingerWait {
+			// Hand over what we have; the rest comes with the next fetch.
+			break
+		}
+		if wait <= maxLingerPull && len(more) == 0 {
+			// The linger is over (the last pull waited it out).
+			break
+		}
+	}
+	return msgs, recs, nil
+}
+
+// errBadMessage: a delivered message has no JetStream metadata.
+var errBadMessage = errors.New("message without JetStream metadata")
+
+// appendRecords appends the records of msgs to recs.
+func (j *Journal) appendRecords(recs []Record, msgs []jetstream.Msg) ([]Record, error) {
+	for _, m := range msgs {
+		md, err := m.Metadata()
+		if err != nil {
+			return recs, fmt.Errorf("%w: %w", errBadMessage, err)
+		}
+		recs = append(recs, Record{
+			Seq:       md.Sequence.Stream,
+			Partition: j.partitionOf(m.Subject()),
+			Time:      md.Timestamp,
+			Data:      m.Data(),
+		})
+	}
+	return recs, nil
 }
 
 func collect(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {

@@ -237,3 +237,122 @@ func seqsOf(recs []Record) []uint64 {
 	}
 	return s
 }
+
+// TestConsumeLinger: ConsumeWith gathers the records that arrive within the
+// linger into one batch, does not wait with a full batch, and, stopped while
+// lingering, leaves the gathered records to the next Consume.
+func TestConsumeLinger(t *testing.T) {
+	j, _ := newJournal(t)
+	testConsumeLinger(t, j)
+}
+
+func testConsumeLinger(t *testing.T, j *Journal) {
+	const linger = 400 * time.Millisecond
+
+	type call struct {
+		seqs []uint64
+		at   time.Time
+	}
+	run := func(ctx context.Context, opts ConsumeOptions, calls chan<- call) chan error {
+		done := make(chan error, 1)
+		go func() {
+			done <- j.ConsumeWith(ctx, "ledger", opts, func(batch []Record) error {
+				calls <- call{seqsOf(batch), time.Now()}
+				return nil
+			})
+		}()
+		return done
+	}
+	next := func(calls <-chan call) call {
+		t.Helper()
+		select {
+		case c := <-calls:
+			return c
+		case <-time.After(20 * time.Second):
+			t.Fatal("no batch")
+			return call{}
+		}
+	}
+
+	// A small batch waits for the linger and takes what arrives meanwhile.
+	ctx, cancel := context.WithCancel(t.Context())
+	calls := make(chan call, 100)
+	var gathered []uint64
+	var mu sync.Mutex
+	done := run(ctx, ConsumeOptions{MaxBatch: 100, Linger: linger, Gathering: func(first []Record) {
+		mu.Lock()
+		gathered = append(gathered, seqsOf(first)...)
+		mu.Unlock()
+	}}, calls)
+	start := time.Now()
+	want := appendSpread(t, j, 3, 3, "small")
+	time.Sleep(linger / 4)
+	for k, v := range appendSpread(t, j, 2, 2, "during") {
+		want[k] = v
+	}
+	c := next(calls)
+	if len(c.seqs) != 5 {
+		t.Fatalf("batch %v; want the 5 records of the linger in one", c.seqs)
+	}
+	if d := c.at.Sub(start); d < linger*3/4 || d > 10*linger {
+		t.Errorf("small batch delivered after %v; want about the linger (%v)", d, linger)
+	}
+	mu.Lock()
+	if len(gathered) == 0 || gathered[0] != c.seqs[0] {
+		t.Errorf("Gathering saw %v; want the first records of %v", gathered, c.seqs)
+	}
+	mu.Unlock()
+
+	// A full batch goes at once; the rest waits for its linger.
+	start = time.Now()
+	appendSpread(t, j, 150, 5, "full")
+	c = next(calls)
+	if len(c.seqs) != 100 {
+		t.Fatalf("first batch has %d records; want 100 (full)", len(c.seqs))
+	}
+	if d := c.at.Sub(start); d > linger {
+		t.Errorf("full batch delivered after %v; want no linger", d)
+	}
+	if c = next(calls); len(c.seqs) != 50 {
+		t.Fatalf("second batch has %d records; want 50", len(c.seqs))
+	}
+	waitAcked(t, j, "ledger")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// Stopped while lingering: fn never sees the records, nothing is
+	// acknowledged, and the next Consume gets them at once.
+	ctx, cancel = context.WithCancel(t.Context())
+	calls = make(chan call, 100)
+	lingering := make(chan struct{})
+	var once sync.Once
+	done = run(ctx, ConsumeOptions{MaxBatch: 100, Linger: time.Minute, Gathering: func([]Record) {
+		once.Do(func() { close(lingering) })
+	}}, calls)
+	want = appendSpread(t, j, 7, 3, "stopped")
+	select {
+	case <-lingering:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no linger")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Consume did not stop while lingering")
+	}
+	if len(calls) != 0 {
+		t.Fatalf("fn called with %v", (<-calls).seqs)
+	}
+	waitLag(t, j, "ledger", 7)
+	start = time.Now()
+	checkRecords(t, consumeN(t, j, "ledger", 7), want)
+	if d := time.Since(start); d > consumeAckWait/2 {
+		t.Errorf("records gathered before the stop came back after %v; want at once", d)
+	}
+}

@@ -80,6 +80,7 @@ func TestExternal(t *testing.T) {
 		}
 		testConsume(t, j, reset)
 	})
+	t.Run("ConsumeLinger", func(t *testing.T) { testConsumeLinger(t, open(t)) })
 }
 
 // hasConsumerReset probes the server for the consumer reset API: a server

@@ -11,6 +11,19 @@
 // committed does the projector return to the source, which then
 // acknowledges the batch.
 //
+// # Linger
+//
+// A transaction costs a commit (a WAL append and fsync in SQLite) and
+// writes every page it dirtied — about one page of the account index per
+// entry, at random — however few entries it has. With Config.Linger the
+// source gathers a batch until its oldest record is Linger old (or
+// Config.MaxRecords records are there) before the projector sees it: under
+// load a few large transactions a second instead of dozens of small ones.
+// The records gathered are delivered to the durable consumer but neither
+// written nor acknowledged: a projector stopped while it lingers leaves them
+// to the next one, and the offset only ever moves with a commit. The lag
+// counts them from the moment they are gathered.
+//
 // # Exactly once
 //
 // Delivery is at least once: a crash between the commit and the
@@ -44,15 +57,18 @@
 //
 // # Lag
 //
-// The SQL ledger may lag the journal by a bounded, measured delay.
+// The SQL ledger may lag the journal by a bounded, measured delay: when the
+// projector keeps up, about Config.Linger plus one transaction.
 // [Projector.Lag] is how far it is behind now: the age of the oldest record
-// delivered but not yet committed, 0 when everything delivered is
-// committed. The gauge tollgate_ledger_projection_lag_seconds shows the same
-// while a batch is in hand; otherwise the age the newest projected record
-// had when its transaction committed (how long an acknowledged operation
-// took to appear in SQL). A record's age is measured from Record.Time (when
-// the journal stored it), or from the newest op time in it when the source
-// does not give one.
+// delivered (or gathered) but not yet committed, 0 when everything
+// delivered is committed. The gauge tollgate_ledger_projection_lag_seconds
+// shows the same while records are in hand; otherwise the age the oldest
+// record of the last transaction had when it committed (the longest an
+// acknowledged operation of that transaction took to appear in SQL); the
+// histogram tollgate_ledger_commit_delay_seconds has that age for every
+// transaction. A record's age is measured from Record.Time (when the
+// journal stored it), or from the newest op time in it when the source does
+// not give one.
 //
 // # Metrics
 //
@@ -64,6 +80,7 @@
 //	tollgate_ledger_projection_lag_seconds     see Lag above
 //	tollgate_ledger_projection_batch_size      records per SQL transaction (histogram)
 //	tollgate_ledger_apply_seconds              duration of one SQL transaction (histogram)
+//	tollgate_ledger_commit_delay_seconds       age of a transaction's oldest record at its commit (histogram)
 //	tollgate_ledger_projected_seq              highest journal sequence committed
 //	tollgate_ledger_decode_errors_total        undecodable records (the projector stops)
 //	tollgate_ledger_apply_errors_total         failed SQL transactions

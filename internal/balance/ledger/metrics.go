@@ -12,6 +12,7 @@ type metrics struct {
 	entries, records, redelivered prometheus.Counter
 	decodeErrors, applyErrors     prometheus.Counter
 	batchSize, applySeconds       prometheus.Histogram
+	delay                         prometheus.Histogram
 	seq                           prometheus.Gauge
 }
 
@@ -41,6 +42,9 @@ func newMetrics(reg prometheus.Registerer, name string, lag func() time.Duration
 		applySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_ledger_apply_seconds",
 			Help:        "Duration of one SQL ledger transaction.",
 			ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		delay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tollgate_ledger_commit_delay_seconds",
+			Help:        "Age of the oldest journal record of an SQL ledger transaction when it committed.",
+			ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		seq: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tollgate_ledger_projected_seq",
 			Help: "Highest journal sequence committed to the SQL ledger.", ConstLabels: labels}),
 	}
@@ -49,7 +53,7 @@ func newMetrics(reg prometheus.Registerer, name string, lag func() time.Duration
 	}
 	lagGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tollgate_ledger_projection_lag_seconds",
 		Help: "How far the SQL ledger is behind real time: while records are in hand, the age of the oldest; " +
-			"otherwise the age the newest projected record had when it was committed.",
+			"otherwise the age the oldest record of the last transaction had when it was committed.",
 		ConstLabels: labels}, func() float64 { return lag().Seconds() })
 	m.entries = register(reg, m.entries, log)
 	m.records = register(reg, m.records, log)
@@ -58,6 +62,7 @@ func newMetrics(reg prometheus.Registerer, name string, lag func() time.Duration
 	m.applyErrors = register(reg, m.applyErrors, log)
 	m.batchSize = register(reg, m.batchSize, log)
 	m.applySeconds = register(reg, m.applySeconds, log)
+	m.delay = register(reg, m.delay, log)
 	m.seq = register(reg, m.seq, log)
 	if err := reg.Register(lagGauge); err != nil {
 		var are prometheus.AlreadyRegisteredError

@@ -80,6 +80,7 @@ type fakeSource struct {
 	redelivered    bool
 	redo           []Record // acknowledged records to deliver again
 	calls          int
+	opts           SourceOptions // of the last Consume
 }
 
 var errCrash = errors.New("fake source: crashed before ack")
@@ -116,10 +117,13 @@ func (s *fakeSource) allAcked() bool {
 	return len(s.acked) == len(s.recs) && (!s.redeliverAcked || s.redelivered) && len(s.redo) == 0
 }
 
-func (s *fakeSource) Consume(ctx context.Context, durable string, fn func([]Record) error) error {
+func (s *fakeSource) Consume(ctx context.Context, durable string, opts SourceOptions, fn func([]Record) error) error {
 	if durable == "" {
 		return errors.New("fake source: empty durable")
 	}
+	s.mu.Lock()
+	s.opts = opts
+	s.mu.Unlock()
 	for ctx.Err() == nil {
 		b := s.next()
 		if len(b) == 0 {
@@ -128,6 +132,21 @@ func (s *fakeSource) Consume(ctx context.Context, durable string, fn func([]Reco
 			case <-time.After(time.Millisecond):
 			}
 			continue
+		}
+		if opts.Linger > 0 && len(b) < opts.MaxRecords {
+			// Gather: tell, wait, then take what is there by now.
+			if opts.Gathering != nil {
+				opts.Gathering(b)
+			}
+			select {
+			case <-ctx.Done():
+				return nil // nothing acknowledged
+			case <-time.After(opts.Linger):
+			}
+			b = s.next()
+		}
+		if opts.MaxRecords > 0 && len(b) > opts.MaxRecords {
+			b = b[:opts.MaxRecords]
 		}
 		s.mu.Lock()
 		s.calls++
@@ -512,12 +531,16 @@ func TestProjectLag(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	// Caught up: Lag is 0, the gauge keeps the measured delay of the last
-	// commit (seq 10 stored at t0+10ms, committed at t0+6s).
+	// commit: the age of its oldest record (seq 6 stored at t0+6ms,
+	// committed at t0+6s), the longest any of its records waited.
 	if lag := p.Lag(); lag != 0 {
 		t.Errorf("Lag caught up = %v", lag)
 	}
-	if g, want := metricValue(t, reg, "tollgate_ledger_projection_lag_seconds"), (6*time.Second - 10*time.Millisecond).Seconds(); g != want {
+	if g, want := metricValue(t, reg, "tollgate_ledger_projection_lag_seconds"), (6*time.Second - 6*time.Millisecond).Seconds(); g != want {
 		t.Errorf("lag gauge caught up = %v, want %v", g, want)
+	}
+	if n := metricValue(t, reg, "tollgate_ledger_commit_delay_seconds"); n != 2 {
+		t.Errorf("commit_delay_seconds observations = %v, want 2", n)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -586,4 +609,108 @@ func TestProjectJournalCodec(t *testing.T) {
 			t.Errorf("row %d = %+v", i, r)
 		}
 	}
+}
+
+// waitFor polls cond until it holds or 10s have passed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestProjectLinger: a small batch is gathered for Linger, counted in the
+// lag meanwhile, and written in one transaction with the records that
+// arrived during the linger.
+func TestProjectLinger(t *testing.T) {
+	s := openStore(t)
+	recs := fakeJournal(t, 5, 2, accounts)
+	src := newSource(recs[:3], 100)
+	reg := prometheus.NewRegistry()
+	const linger = 300 * time.Millisecond
+	p := New(Config{Source: src, Decode: jsonDecode, Sink: s, Registerer: reg, Linger: linger, MaxRecords: 50})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- p.Run(ctx) }()
+
+	waitFor(t, "the linger", func() bool { return p.Lag() > 0 })
+	src.mu.Lock()
+	if src.opts.Linger != linger || src.opts.MaxRecords != 50 || src.opts.Gathering == nil {
+		t.Errorf("source options = %+v", src.opts)
+	}
+	src.recs = append(src.recs, recs[3:]...) // arrive while the projector lingers
+	src.mu.Unlock()
+	if n, err := s.LedgerCount(ctx); err != nil || n != 0 {
+		t.Errorf("LedgerCount while lingering = %d, %v; want 0", n, err)
+	}
+	if off, err := s.ProjectionOffset(ctx, DefaultName); err != nil || off != 0 {
+		t.Errorf("offset while lingering = %d, %v; want 0", off, err)
+	}
+	if g := metricValue(t, reg, "tollgate_ledger_projection_lag_seconds"); g <= 0 {
+		t.Errorf("lag gauge while lingering = %v, want > 0", g)
+	}
+
+	waitFor(t, "the flush", src.allAcked)
+	if d := time.Since(start); d < linger {
+		t.Errorf("flushed after %v, before the linger (%v) ended", d, linger)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkLedger(t, s, recs, accounts)
+	if got := metricValue(t, reg, "tollgate_ledger_projection_batch_size"); got != 1 {
+		t.Errorf("transactions = %v, want 1 (the records that came during the linger with the others)", got)
+	}
+	if p.Lag() != 0 {
+		t.Errorf("Lag after the flush = %v", p.Lag())
+	}
+}
+
+// TestProjectStopMidLinger: the projector stops while it gathers a batch:
+// nothing is written, acknowledged or counted as projected; the next run
+// projects every record exactly once.
+func TestProjectStopMidLinger(t *testing.T) {
+	s := openStore(t)
+	recs := fakeJournal(t, 20, 3, accounts)
+	src := newSource(recs, 100)
+	p := New(Config{Source: src, Decode: jsonDecode, Sink: s, Linger: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	waitFor(t, "the linger", func() bool { return p.Lag() > 0 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop during the linger")
+	}
+	if n, err := s.LedgerCount(context.Background()); err != nil || n != 0 {
+		t.Errorf("LedgerCount = %d, %v; want 0", n, err)
+	}
+	if off, err := s.ProjectionOffset(context.Background(), DefaultName); err != nil || off != 0 || p.Offset() != 0 {
+		t.Errorf("offset = %d (projector %d), %v; want 0", off, p.Offset(), err)
+	}
+	src.mu.Lock()
+	acked := len(src.acked)
+	src.mu.Unlock()
+	if acked != 0 {
+		t.Errorf("%d records acknowledged", acked)
+	}
+	if p.Lag() != 0 {
+		t.Errorf("Lag after stop = %v", p.Lag())
+	}
+	// Restarted (without a linger): everything, once.
+	p = New(Config{Source: src, Decode: jsonDecode, Sink: s})
+	runUntil(t, p, src)
+	checkLedger(t, s, recs, accounts)
 }

@@ -11,9 +11,21 @@ func JournalSource(j *journal.Journal) Source { return journalSource{j} }
 
 type journalSource struct{ j *journal.Journal }
 
-func (s journalSource) Consume(ctx context.Context, durable string, fn func([]Record) error) error {
-	var recs []Record
-	return s.j.Consume(ctx, durable, func(batch []journal.Record) error {
+func (s journalSource) Consume(ctx context.Context, durable string, opts SourceOptions, fn func([]Record) error) error {
+	var (
+		recs  []Record
+		jopts = journal.ConsumeOptions{MaxBatch: opts.MaxRecords, Linger: opts.Linger}
+	)
+	if opts.Gathering != nil {
+		jopts.Gathering = func(first []journal.Record) {
+			rs := make([]Record, len(first))
+			for i, r := range first {
+				rs[i] = Record(r)
+			}
+			opts.Gathering(rs)
+		}
+	}
+	return s.j.ConsumeWith(ctx, durable, jopts, func(batch []journal.Record) error {
 		recs = recs[:0]
 		for _, r := range batch {
 			recs = append(recs, Record(r))
