@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -113,8 +114,15 @@ type Engine struct {
 	parts  []*partition
 	wg     sync.WaitGroup // partition goroutines and the lease loop
 	snapWG sync.WaitGroup // background snapshot saves
-	stop   context.CancelFunc
-	ctx    context.Context
+
+	// head is the highest journal sequence this node appended (a hint for
+	// idle partitions, see keepUp); purgeMu serializes the truncations of
+	// the shared stream and purged is how far the last one went.
+	head    atomic.Uint64
+	purgeMu sync.Mutex
+	purged  uint64
+	stop    context.CancelFunc
+	ctx     context.Context
 }
 
 // PartitionOf returns the partition of an account: FNV-1a of its id modulo n.
@@ -439,11 +447,18 @@ type partition struct {
 	sinceSnap int   // ops journaled since the last snapshot
 	bytes     int   // estimated encoded size of the batch being built
 	snapping  atomic.Bool
-	batch     Batch
-	buf       []byte
-	pending   []*request
-	reads     []*request
-	expireOps []Op
+	// What the partition still needs of the journal (see floor), guarded
+	// by floorMu: the background snapshot save reads and writes it too.
+	floorMu      sync.Mutex
+	savedFirst   uint64 // first own record after the latest saved snapshot; 0: none yet
+	pendingFirst uint64 // the same for the snapshot being saved
+	snapPending  bool
+	floorLast    uint64 // the partition's last record
+	batch        Batch
+	buf          []byte
+	pending      []*request
+	reads        []*request
+	expireOps    []Op
 }
 
 // runHandle is one period of serving a partition: its request queue and
@@ -564,6 +579,15 @@ func (p *partition) recover(ctx context.Context) error {
 		break
 	}
 	p.state, p.lastSeq, p.sinceSnap = st, st.Seq, 0
+	p.floorMu.Lock()
+	// The records after the snapshot start somewhere after its sequence
+	// (after 0 without one: everything is needed).
+	p.savedFirst, p.pendingFirst, p.snapPending, p.floorLast = seq+1, 0, false, st.Seq
+	if !ok {
+		p.savedFirst = 1
+	}
+	p.floorMu.Unlock()
+	e.noteHead(st.Seq)
 	return nil
 }
 
@@ -630,6 +654,9 @@ func (p *partition) snapshotAsync() {
 	seq := sn.Seq()
 	p.sinceSnap = 0
 	p.snapping.Store(true)
+	p.floorMu.Lock()
+	p.snapPending, p.pendingFirst = true, 0
+	p.floorMu.Unlock()
 	p.e.snapWG.Add(1)
 	go func() {
 		defer p.e.snapWG.Done()
@@ -637,18 +664,60 @@ func (p *partition) snapshotAsync() {
 		data := sn.Encode(nil)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := p.save(ctx, seq, data); err != nil {
+		if err := p.saveAndTruncate(ctx, seq, data); err != nil {
 			p.e.log.Warn("snapshot failed", "partition", p.id, "seq", seq, "err", err)
 		}
 	}()
 }
 
-// save stores a snapshot taken at seq and truncates the journal below it.
+// save stores a snapshot taken at seq and truncates the partition's
+// records below it (at a clean stop).
 func (p *partition) save(ctx context.Context, seq uint64, data []byte) error {
 	start := time.Now()
 	if err := p.e.cfg.Journal.SaveSnapshot(ctx, p.id, seq, data); err != nil {
 		return fmt.Errorf("partition %d snapshot: %w", p.id, err)
 	}
+	if err := p.truncate(ctx, seq); err != nil {
+		return err
+	}
+	p.e.m.observeSnapshot(time.Since(start), len(data))
+	return nil
+}
+
+// saveAndTruncate stores a background snapshot taken at seq, then lets the
+// journal go below what every partition still needs: when this node
+// serves every partition, with one purge of the whole stream below the
+// lowest such point (whole message blocks dropped; the appends of the
+// other partitions hardly notice), otherwise with a purge of this
+// partition's own records (which holds up every append to the stream while
+// the store looks for them).
+func (p *partition) saveAndTruncate(ctx context.Context, seq uint64, data []byte) error {
+	e := p.e
+	start := time.Now()
+	err := e.cfg.Journal.SaveSnapshot(ctx, p.id, seq, data)
+	p.floorMu.Lock()
+	if err == nil {
+		p.savedFirst = p.pendingFirst
+	}
+	p.snapPending = false
+	p.floorMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("partition %d snapshot: %w", p.id, err)
+	}
+	done, err := e.truncateStream(ctx)
+	if !done {
+		err = p.truncate(ctx, seq)
+	}
+	if err != nil {
+		return err
+	}
+	e.m.observeSnapshot(time.Since(start), len(data))
+	return nil
+}
+
+// truncate purges the partition's own records below seq (and below what
+// the ledger projection has not read yet).
+func (p *partition) truncate(ctx context.Context, seq uint64) error {
 	upto := seq
 	if keep := p.e.cfg.KeepFrom; keep != nil {
 		k, err := keep(ctx)
@@ -660,8 +729,123 @@ func (p *partition) save(ctx context.Context, seq uint64, data []byte) error {
 	if err := p.e.cfg.Journal.Truncate(ctx, p.id, upto); err != nil {
 		return fmt.Errorf("partition %d truncate: %w", p.id, err)
 	}
-	p.e.m.observeSnapshot(time.Since(start), len(data))
 	return nil
+}
+
+// appended records a journal append of the partition at seq.
+func (p *partition) appended(seq uint64) {
+	p.floorMu.Lock()
+	if p.snapPending && p.pendingFirst == 0 {
+		p.pendingFirst = seq
+	}
+	if p.savedFirst == 0 {
+		p.savedFirst = seq
+	}
+	p.floorLast = seq
+	p.floorMu.Unlock()
+	p.e.noteHead(seq)
+}
+
+// floor is the lowest journal sequence the partition needs kept: its first
+// record after the latest saved snapshot (recovery replays from there) or,
+// when it has none, its last record (which the fencing of the next append
+// compares with).
+func (p *partition) floor() uint64 {
+	f, _ := p.floorWhy()
+	return f
+}
+
+// floorWhy is floor, and whether it is the partition's last record (no
+// record after the latest saved snapshot) rather than its first record
+// after that snapshot.
+func (p *partition) floorWhy() (floor uint64, last bool) {
+	p.floorMu.Lock()
+	defer p.floorMu.Unlock()
+	if p.savedFirst != 0 {
+		return p.savedFirst, false
+	}
+	return p.floorLast, true
+}
+
+func (e *Engine) noteHead(seq uint64) {
+	for {
+		h := e.head.Load()
+		if seq <= h || e.head.CompareAndSwap(h, seq) {
+			return
+		}
+	}
+}
+
+// StreamTruncater is implemented by a journal whose partitions share one
+// stream that can be truncated as a whole (journal.Journal).
+type StreamTruncater interface {
+	TruncateStream(ctx context.Context, belowSeq uint64) error
+}
+
+// truncateStream purges the shared journal below the lowest point any
+// partition or the ledger projection still needs. done is false when it
+// cannot (a partition served by another node, whose needs this node does
+// not know, or a journal without the ability): then each partition
+// truncates its own records.
+func (e *Engine) truncateStream(ctx context.Context) (done bool, err error) {
+	tr, ok := e.cfg.Journal.(StreamTruncater)
+	if !ok {
+		return false, nil
+	}
+	below := uint64(math.MaxUint64)
+	for _, p := range e.parts {
+		if !p.owned() {
+			return false, nil
+		}
+		below = min(below, p.floor())
+	}
+	if keep := e.cfg.KeepFrom; keep != nil {
+		k, err := keep(ctx)
+		if err != nil {
+			return true, fmt.Errorf("truncate: reader position: %w", err)
+		}
+		below = min(below, k)
+	}
+	e.purgeMu.Lock()
+	defer e.purgeMu.Unlock()
+	if below <= e.purged+uint64(e.cfg.SnapshotEvery) {
+		return true, nil // little to gain yet
+	}
+	if err := tr.TruncateStream(ctx, below); err != nil {
+		return true, fmt.Errorf("truncate the journal below %d: %w", below, err)
+	}
+	e.purged = below
+	return true, nil
+}
+
+// keepUp keeps an idle partition from holding back the truncation of the
+// shared stream: when it has appended nothing for a long stretch of the
+// stream and what it needs lies far behind the head, it snapshots (when it
+// needs records after its latest saved snapshot, or has none saved) or
+// else appends an empty record (so that its last record, which the
+// fencing of appends needs, is recent). A busy partition is left to its
+// own snapshot cadence. It reports false when the partition must stop.
+func (p *partition) keepUp(ctx context.Context) bool {
+	e := p.e
+	gap := uint64(4 * e.cfg.SnapshotEvery)
+	floor, last := p.floorWhy()
+	head := e.head.Load()
+	if head < gap || p.lastSeq > head-gap || floor > head-gap || p.snapping.Load() {
+		return true
+	}
+	if !last {
+		p.snapshotAsync()
+		return true
+	}
+	marker := Batch{Partition: p.id, Epoch: p.currentLease().Epoch}
+	p.buf = AppendBatch(p.buf[:0], &marker)
+	seq, err := e.cfg.Journal.Append(ctx, p.id, p.lastSeq, p.buf)
+	if err != nil {
+		return p.rebuild(ctx, err)
+	}
+	p.lastSeq, p.state.Seq = seq, seq
+	p.appended(seq)
+	return true
 }
 
 // serve is the partition goroutine: collect a batch of requests, apply
@@ -681,6 +865,10 @@ func (p *partition) serve(ctx context.Context, h *runHandle) {
 		case first = <-h.reqs:
 		case <-sweep.C:
 			p.sweep(ctx)
+			if !p.keepUp(ctx) {
+				p.failQueued(h, ErrUnavailable)
+				return
+			}
 			continue
 		}
 		p.pending, p.reads = p.pending[:0], p.reads[:0]
@@ -768,6 +956,7 @@ func (p *partition) commit(ctx context.Context) bool {
 			ok = p.rebuild(ctx, err)
 		} else {
 			p.lastSeq, p.state.Seq = seq, seq
+			p.appended(seq)
 			p.sinceSnap += len(p.batch.Ops)
 		}
 	}

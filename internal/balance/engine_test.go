@@ -376,3 +376,76 @@ func TestTruncationKeepsUnreadRecords(t *testing.T) {
 		t.Fatalf("journal still has %d records after a snapshot with nothing left to read", n)
 	}
 }
+
+// TestStreamTruncation: one engine serving every partition truncates the
+// shared journal as a whole below what every partition needs. Idle
+// partitions (no traffic after their accounts opened) must not hold it
+// back; after the truncation a crash loses nothing and appends to the idle
+// partitions still pass the fencing.
+func TestStreamTruncation(t *testing.T) {
+	c := newCluster(t)
+	newEngine := func() *balance.Engine {
+		e, err := balance.NewEngine(balance.EngineConfig{Partitions: 4, NodeID: "n1", Journal: c.j,
+			LeaseTTL: 1500 * time.Millisecond, SnapshotEvery: 20, SweepInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e := newEngine()
+	// One account in each partition; the load goes to the first only.
+	accs := map[int]string{}
+	for i := 0; len(accs) < 4; i++ {
+		id := fmt.Sprintf("st%d", i)
+		if _, ok := accs[balance.PartitionOf(id, 4)]; !ok {
+			accs[balance.PartitionOf(id, 4)] = id
+			open(t, e, id)
+		}
+	}
+	stream, err := c.conn.JS().Stream(t.Context(), journal.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := info.State.LastSeq // every idle partition's records are at or below this
+	busy := accs[0]
+	const n = 600
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		if i < n {
+			do(t, e, balance.Op{Kind: balance.KindDebit, Key: fmt.Sprintf("st:d%d", i), Account: busy, Amount: eur("0.01")})
+			continue
+		}
+		if info, err = stream.Info(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if info.State.FirstSeq > opened {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the journal was not truncated past the idle partitions' records: first seq %d, opened up to %d, last %d",
+				info.State.FirstSeq, opened, info.State.LastSeq)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	balance.Crash(e)
+	e = newEngine()
+	defer e.Stop(context.Background())
+	for part, id := range accs {
+		want := "10.00"
+		if part == 0 {
+			want = "4.00"
+		}
+		v, err := e.Account(t.Context(), id)
+		if err != nil || !v.Balance.Equal(eur(want)) {
+			t.Fatalf("%s (partition %d) after truncation and crash: %+v %v", id, part, v, err)
+		}
+		do(t, e, balance.Op{Kind: balance.KindDebit, Key: "st:after:" + id, Account: id, Amount: eur("1.00")})
+	}
+}

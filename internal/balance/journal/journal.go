@@ -418,6 +418,22 @@ func streamSeq(msg jetstream.Msg) (uint64, error) {
 	return seq, nil
 }
 
+// TruncateStream removes the records of every partition with a sequence
+// below belowSeq, with one purge of the whole stream (whole message blocks
+// are dropped, where a purge of one partition's subject must find its
+// records among the others'). The caller vouches that no partition still
+// needs them: balance.Engine does when it serves every partition and knows
+// each one's snapshot and last record.
+func (j *Journal) TruncateStream(ctx context.Context, belowSeq uint64) error {
+	if belowSeq <= 1 {
+		return nil
+	}
+	if err := j.stream.Purge(ctx, jetstream.WithPurgeSequence(belowSeq)); err != nil {
+		return fmt.Errorf("journal: truncate below %d: %w", belowSeq, err)
+	}
+	return nil
+}
+
 // Truncate removes the partition's records with a sequence below uptoSeq,
 // after a snapshot at uptoSeq was saved. It never removes a record the
 // stored snapshot does not cover (it truncates below the smaller of uptoSeq
