@@ -38,10 +38,14 @@
 // # Recovery cost
 //
 // The engine saves a snapshot every so often ([Journal.SaveSnapshot]) and
-// then [Journal.Truncate]s the records before it, so recovery reads one
-// snapshot and a bounded tail. Truncate never removes a record the stored
-// snapshot does not cover, nor the partition's last record (which fencing
-// compares against).
+// then lets the records before it go, so recovery reads one snapshot and a
+// bounded tail. An engine that serves every partition knows what each
+// still needs and purges the whole stream below the lowest of those
+// ([Journal.TruncateStream]: whole message blocks dropped); otherwise each
+// partition [Journal.Truncate]s its own records (a subject-filtered purge,
+// which holds up the appends of every partition while the store looks for
+// them). Neither removes a record a stored snapshot does not cover, nor a
+// partition's last record (which fencing compares against).
 //
 // # Projection
 //
