@@ -29,7 +29,9 @@
 // relies on. Idempotency keys are part of the state and are forgotten
 // deterministically (by op time and count), so replay also reproduces
 // which retries were recognized. A State is used by one goroutine at a
-// time.
+// time, except that a snapshot begun with State.BeginSnapshot is encoded
+// by another goroutine while the owner goes on applying ops (freeze.go:
+// what the encoder has not read yet is copied before it changes).
 //
 // Expired reservations are found by Due through an expiry wheel (O(1) to
 // add and remove a reservation); the engine applies and journals the

@@ -63,7 +63,8 @@ func (o Options) withDefaults() Options {
 // + journal tail).
 //
 // A State is not safe for concurrent use: one goroutine (the partition's
-// owner in the engine) uses it at a time.
+// owner in the engine) uses it at a time; only the Snapshot returned by
+// BeginSnapshot may be encoded concurrently (see freeze.go).
 type State struct {
 	// Partition is the partition number this state belongs to.
 	Partition int
