@@ -303,9 +303,21 @@ func testConsumeLinger(t *testing.T, j *Journal) {
 	}
 	mu.Unlock()
 
-	// A full batch goes at once; the rest waits for its linger.
-	start = time.Now()
+	waitAcked(t, j, "ledger")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// A full batch goes at once; the rest waits for its linger. The 150
+	// records are appended while no consumer runs (appending them one by
+	// one can take longer than the linger on a loaded machine), so that
+	// they are all there at the first fetch.
 	appendSpread(t, j, 150, 5, "full")
+	ctx, cancel = context.WithCancel(t.Context())
+	calls = make(chan call, 100)
+	start = time.Now()
+	done = run(ctx, ConsumeOptions{MaxBatch: 100, Linger: linger}, calls)
 	c = next(calls)
 	if len(c.seqs) != 100 {
 		t.Fatalf("first batch has %d records; want 100 (full)", len(c.seqs))
