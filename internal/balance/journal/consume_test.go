@@ -247,7 +247,9 @@ func TestConsumeLinger(t *testing.T) {
 }
 
 func testConsumeLinger(t *testing.T, j *Journal) {
-	const linger = 400 * time.Millisecond
+	// Long enough that appending a few records cannot outlast it on a
+	// loaded CI machine.
+	const linger = 800 * time.Millisecond
 
 	type call struct {
 		seqs []uint64
