@@ -215,13 +215,32 @@ func (e *Engine) halt(ctx context.Context, release bool) error {
 			if err := p.snapshot(ctx); err != nil {
 				errs = append(errs, err)
 			}
-			if err := e.cfg.Journal.Release(ctx, p.currentLease()); err != nil {
+			if err := p.release(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		p.state = nil
 	}
 	return errors.Join(errs...)
+}
+
+// release gives the partition's lease up (at a clean stop). The stop
+// cancels the lease loop, possibly in the middle of a renewal whose write
+// landed but whose answer was lost: the lease then has a newer revision
+// than the one held. If it is still ours in the same epoch, that one is
+// released.
+func (p *partition) release(ctx context.Context) error {
+	j := p.e.cfg.Journal
+	held := p.currentLease()
+	err := j.Release(ctx, held)
+	if !errors.Is(err, journal.ErrLeaseLost) {
+		return err
+	}
+	cur, ok, cerr := j.Current(ctx, p.id)
+	if cerr != nil || !ok || cur.Owner != held.Owner || cur.Epoch != held.Epoch {
+		return err
+	}
+	return j.Release(ctx, cur)
 }
 
 // Owned returns the number of partitions this node serves.

@@ -449,3 +449,27 @@ func TestStreamTruncation(t *testing.T) {
 		do(t, e, balance.Op{Kind: balance.KindDebit, Key: "st:after:" + id, Account: id, Amount: eur("1.00")})
 	}
 }
+
+// TestStopAfterLostRenewalAnswer: the stop cancels the lease loop, maybe
+// in the middle of a renewal whose write landed but whose answer was lost.
+// The lease is then one revision ahead of what the engine holds; the stop
+// must still release it (and succeed).
+func TestStopAfterLostRenewalAnswer(t *testing.T) {
+	c := newCluster(t)
+	e := c.engine(t, "n1", nil)
+	cur, ok, err := c.j.Current(t.Context(), 2)
+	if err != nil || !ok {
+		t.Fatalf("lease of partition 2: %v %v", ok, err)
+	}
+	// The renewal the engine never heard back from.
+	if _, err := c.j.Renew(t.Context(), cur, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Stop(t.Context()); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	after, _, err := c.j.Current(t.Context(), 2)
+	if err != nil || after.Expires.After(time.Unix(0, 0).UTC()) {
+		t.Fatalf("partition 2's lease after the stop: %+v %v (want released)", after, err)
+	}
+}
