@@ -683,39 +683,25 @@ func (p *partition) snapshotAsync() {
 		data := sn.Encode(nil)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := p.saveAndTruncate(ctx, seq, data); err != nil {
+		if err := p.save(ctx, seq, data); err != nil {
 			p.e.log.Warn("snapshot failed", "partition", p.id, "seq", seq, "err", err)
 		}
 	}()
 }
 
-// save stores a snapshot taken at seq and truncates the partition's
-// records below it (at a clean stop).
+// save stores a snapshot taken at seq (in the background, or at a clean
+// stop), then lets the journal go below what every partition still needs:
+// when this node serves every partition, with one purge of the whole
+// stream below the lowest such point (whole message blocks dropped; the
+// appends of the other partitions hardly notice), otherwise with a purge
+// of this partition's own records (which holds up every append to the
+// stream while the store looks for them).
 func (p *partition) save(ctx context.Context, seq uint64, data []byte) error {
-	start := time.Now()
-	if err := p.e.cfg.Journal.SaveSnapshot(ctx, p.id, seq, data); err != nil {
-		return fmt.Errorf("partition %d snapshot: %w", p.id, err)
-	}
-	if err := p.truncate(ctx, seq); err != nil {
-		return err
-	}
-	p.e.m.observeSnapshot(time.Since(start), len(data))
-	return nil
-}
-
-// saveAndTruncate stores a background snapshot taken at seq, then lets the
-// journal go below what every partition still needs: when this node
-// serves every partition, with one purge of the whole stream below the
-// lowest such point (whole message blocks dropped; the appends of the
-// other partitions hardly notice), otherwise with a purge of this
-// partition's own records (which holds up every append to the stream while
-// the store looks for them).
-func (p *partition) saveAndTruncate(ctx context.Context, seq uint64, data []byte) error {
 	e := p.e
 	start := time.Now()
 	err := e.cfg.Journal.SaveSnapshot(ctx, p.id, seq, data)
 	p.floorMu.Lock()
-	if err == nil {
+	if err == nil && p.snapPending {
 		p.savedFirst = p.pendingFirst
 	}
 	p.snapPending = false
@@ -921,22 +907,36 @@ func (p *partition) accept(r *request) {
 		p.runTxn(r)
 		return
 	}
-	r.op.Time = p.tick()
-	n := len(p.batch.Entries)
-	res, entries, err := p.state.Apply(&r.op, p.batch.Entries)
-	p.batch.Entries = entries
+	res, _, err := p.apply(&r.op)
 	if err != nil {
-		p.batch.Entries = p.batch.Entries[:n]
 		r.err = err
 		r.done <- struct{}{}
 		return
 	}
 	r.res = res
-	if !res.Replayed {
-		p.batch.Ops = append(p.batch.Ops, r.op)
-		p.bytes += opBytes(&r.op, len(p.batch.Entries)-n)
-	}
 	p.pending = append(p.pending, r)
+}
+
+// apply stamps op with the partition's time, applies it to the state and
+// adds it (unless it was a replay) and its entries to the batch being
+// built; it returns the batch bytes it added. A refused op leaves the
+// batch as it was.
+func (p *partition) apply(op *Op) (Result, int, error) {
+	op.Time = p.tick()
+	n := len(p.batch.Entries)
+	res, entries, err := p.state.Apply(op, p.batch.Entries)
+	p.batch.Entries = entries
+	if err != nil {
+		p.batch.Entries = p.batch.Entries[:n]
+		return Result{}, 0, err
+	}
+	b := 0
+	if !res.Replayed {
+		p.batch.Ops = append(p.batch.Ops, *op)
+		b = opBytes(op, len(p.batch.Entries)-n)
+		p.bytes += b
+	}
+	return res, b, nil
 }
 
 // tick returns the time for the next op: the clock, but never earlier than

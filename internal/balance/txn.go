@@ -127,19 +127,7 @@ func (tx *Tx) apply(op *Op) (Result, error) {
 		return Result{}, fmt.Errorf("%w: transaction larger than %d bytes", ErrInvalid, p.maxTxnBytes())
 	}
 	o := *op
-	o.Time = p.tick()
-	n := len(p.batch.Entries)
-	res, entries, err := p.state.Apply(&o, p.batch.Entries)
-	p.batch.Entries = entries
-	if err != nil {
-		p.batch.Entries = p.batch.Entries[:n]
-		return Result{}, err
-	}
-	if !res.Replayed {
-		p.batch.Ops = append(p.batch.Ops, o)
-		b := opBytes(&o, len(p.batch.Entries)-n)
-		p.bytes += b
-		tx.bytes += b
-	}
-	return res, nil
+	res, b, err := p.apply(&o)
+	tx.bytes += b
+	return res, err
 }
