@@ -103,23 +103,20 @@ func benchBalanceCmd(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
+	for _, pf := range []struct {
+		path string
+		dst  *io.Writer
+	}{{o.cpuProfile, &o.cfg.CPUProfile}, {o.recProfile, &o.cfg.RecoveryProfile}} {
+		if pf.path == "" {
+			continue
+		}
+		f, err := os.Create(pf.path)
 		if err != nil {
 			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
 			return exitError
 		}
 		defer f.Close()
-		o.cfg.CPUProfile = f
-	}
-	if o.recProfile != "" {
-		f, err := os.Create(o.recProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
-			return exitError
-		}
-		defer f.Close()
-		o.cfg.RecoveryProfile = f
+		*pf.dst = f
 	}
 	o.cfg.Progress = stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -246,12 +243,11 @@ func benchCHFCmd(args []string, stdout, stderr io.Writer) int {
 	o.cfg.Progress = stderr
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
-			return exitError
+		if err == nil {
+			defer f.Close()
+			err = pprof.StartCPUProfile(f)
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		if err != nil {
 			fmt.Fprintf(stderr, "tollgate bench: %v\n", err)
 			return exitError
 		}

@@ -314,15 +314,9 @@ func (d *blobDecoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		if n == 0 {
-			d.fail("truncated varint at byte %d", d.off)
-		} else {
-			d.fail("varint overflows 64 bits at byte %d", d.off)
-		}
+	if !d.advance(n) {
 		return 0
 	}
-	d.off += n
 	return v
 }
 
@@ -331,16 +325,25 @@ func (d *blobDecoder) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		if n == 0 {
-			d.fail("truncated varint at byte %d", d.off)
-		} else {
-			d.fail("varint overflows 64 bits at byte %d", d.off)
-		}
+	if !d.advance(n) {
 		return 0
 	}
-	d.off += n
 	return v
+}
+
+// advance moves past a varint of n bytes as encoding/binary reports it
+// (0: truncated, < 0: overflow); it reports whether there was one.
+func (d *blobDecoder) advance(n int) bool {
+	switch {
+	case n == 0:
+		d.fail("truncated varint at byte %d", d.off)
+	case n < 0:
+		d.fail("varint overflows 64 bits at byte %d", d.off)
+	default:
+		d.off += n
+		return true
+	}
+	return false
 }
 
 func (d *blobDecoder) uint32() uint32 {
