@@ -2,25 +2,50 @@ package chf
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/tollgate-billing/tollgate/internal/h2"
 	"github.com/tollgate-billing/tollgate/internal/nchf"
 )
 
 // APIRoot is the path prefix of Nchf_ConvergedCharging v3 (TS 32.291 §6.1.1).
 const APIRoot = "/nchf-convergedcharging/v3"
 
-// maxBody is the largest request body read: the codec's limit plus one
-// byte, to tell "too large" from "exactly at the limit".
-const maxBody = 64<<10 + 1
+// MaxBody is the largest request body the CHF reads (the codec's limit);
+// a larger one is answered 413.
+const MaxBody = 64 << 10
 
-// Handler serves the Nchf_ConvergedCharging routes:
+// NewServer is the SBI server of the service: HTTP/2 (h2c with prior
+// knowledge, or over TLS with ALPN h2 when tlsCfg is set) served by package
+// h2, and HTTP/1.1 on the same port by net/http.
+func (s *Service) NewServer(tlsCfg *tls.Config) *h2.Server {
+	return &h2.Server{
+		Handler:     s,
+		TLSConfig:   tlsCfg,
+		MaxBodySize: MaxBody,
+		IdleTimeout: 5 * time.Minute,
+		Logger:      s.cfg.Logger,
+		Fallback: &http.Server{
+			Handler:           s.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       5 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		},
+	}
+}
+
+// Handler serves the Nchf_ConvergedCharging routes over net/http (HTTP/1.1
+// and tests); ServeH2 is the same service for package h2:
 //
 //	POST {apiRoot}/nchf-convergedcharging/v3/chargingdata                         create (201, Location)
 //	POST {apiRoot}/nchf-convergedcharging/v3/chargingdata/{ChargingDataRef}/update  update (200)
@@ -34,45 +59,71 @@ func (s *Service) Handler() http.Handler {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	op, ref, ok := route(r.URL.Path)
-	if !ok {
-		p := nchf.Problem(nchf.CauseResourceURIStructureNotFound, "no such resource: "+r.URL.Path)
-		writeAnswer(w, r, problemAnswer(p))
-		return
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		p := nchf.ProblemDetails{Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
-			Detail: r.Method + " is not allowed here; use POST"}
-		writeAnswer(w, r, problemAnswer(p))
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		p := nchf.ProblemDetails{Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
-			Detail: "the body must be application/json, not " + ct}
-		writeAnswer(w, r, problemAnswer(p))
-		return
-	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	body, err := readBody(r.Body, (*bp)[:0])
 	*bp = body[:0]
-	if err != nil {
-		p := nchf.Problem(nchf.CauseInvalidMsgFormat, "reading the body: "+err.Error())
-		if errors.Is(err, errTooLarge) {
-			p = nchf.ProblemDetails{Title: "Payload too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()}
-		}
-		writeAnswer(w, r, problemAnswer(p))
+	req := h2.Request{Method: r.Method, Scheme: "http", Authority: r.Host, Path: r.URL.Path,
+		Body: body, TooLarge: errors.Is(err, errTooLarge), TLS: r.TLS != nil, RemoteAddr: r.RemoteAddr}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		req.Fields = []hpack.HeaderField{{Name: "content-type", Value: ct}}
+	}
+	if err != nil && !req.TooLarge {
+		var res h2.Response
+		s.answer(&req, &res, problemAnswer(nchf.Problem(nchf.CauseInvalidMsgFormat, "reading the body: "+err.Error())))
+		writeResponse(w, &res)
+		return
+	}
+	var res h2.Response
+	s.ServeH2(r.Context(), &req, &res)
+	writeResponse(w, &res)
+}
+
+func writeResponse(w http.ResponseWriter, res *h2.Response) {
+	for _, f := range res.Header {
+		w.Header().Set(f.Name, f.Value)
+	}
+	w.WriteHeader(res.Status)
+	if len(res.Body) > 0 && res.Status != http.StatusNoContent {
+		_, _ = w.Write(res.Body)
+	}
+}
+
+// ServeH2 serves one Nchf request (see Handler for the routes).
+func (s *Service) ServeH2(ctx context.Context, r *h2.Request, res *h2.Response) {
+	start := time.Now()
+	path, _, _ := strings.Cut(r.Path, "?")
+	op, ref, ok := route(path)
+	if !ok {
+		p := nchf.Problem(nchf.CauseResourceURIStructureNotFound, "no such resource: "+path)
+		s.answer(r, res, problemAnswer(p))
+		return
+	}
+	if r.Method != http.MethodPost {
+		res.Header = append(res.Header, h2.Field{Name: "allow", Value: http.MethodPost})
+		p := nchf.ProblemDetails{Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
+			Detail: r.Method + " is not allowed here; use POST"}
+		s.answer(r, res, problemAnswer(p))
+		return
+	}
+	if ct := r.Header("content-type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		p := nchf.ProblemDetails{Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
+			Detail: "the body must be application/json, not " + ct}
+		s.answer(r, res, problemAnswer(p))
+		return
+	}
+	if r.TooLarge {
+		p := nchf.ProblemDetails{Title: "Payload too large", Status: http.StatusRequestEntityTooLarge, Detail: errTooLarge.Error()}
+		s.answer(r, res, problemAnswer(p))
 		return
 	}
 	var req nchf.ChargingDataRequest
-	if err := nchf.DecodeChargingDataRequest(body, &req); err != nil {
-		writeAnswer(w, r, problemAnswer(nchf.ProblemOf(err)))
+	if err := nchf.DecodeChargingDataRequest(r.Body, &req); err != nil {
+		s.answer(r, res, problemAnswer(nchf.ProblemOf(err)))
 		s.m.requests.WithLabelValues(op, "400").Inc()
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var ans Answer
 	switch op {
@@ -86,7 +137,7 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case "release":
 		ans = s.Release(ctx, ref, &req)
 	}
-	writeAnswer(w, r, ans)
+	s.answer(r, res, ans)
 	s.m.requests.WithLabelValues(op, strconv.Itoa(ans.Status)).Inc()
 	s.m.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 }
@@ -116,7 +167,7 @@ func route(path string) (op, ref string, ok bool) {
 var errTooLarge = errors.New("the body is larger than 64 KiB")
 
 func readBody(r io.Reader, buf []byte) ([]byte, error) {
-	lr := io.LimitReader(r, maxBody)
+	lr := io.LimitReader(r, MaxBody+1)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -130,30 +181,29 @@ func readBody(r io.Reader, buf []byte) ([]byte, error) {
 			return buf, err
 		}
 	}
-	if len(buf) >= maxBody {
+	if len(buf) > MaxBody {
 		return buf, errTooLarge
 	}
 	return buf, nil
 }
 
-func writeAnswer(w http.ResponseWriter, r *http.Request, a Answer) {
-	h := w.Header()
+// answer fills res with a: its status, Location (a created session), the
+// content type, the body.
+func (s *Service) answer(r *h2.Request, res *h2.Response, a Answer) {
+	res.Status = a.Status
 	if a.Ref != "" && a.Status == http.StatusCreated {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
+		scheme := "http://"
+		if r.TLS {
+			scheme = "https://"
 		}
-		h.Set("Location", scheme+"://"+r.Host+APIRoot+"/chargingdata/"+a.Ref)
+		res.Header = append(res.Header, h2.Field{Name: "location", Value: scheme + r.Authority + APIRoot + "/chargingdata/" + a.Ref, Sensitive: true})
 	}
 	if len(a.Body) > 0 {
+		ct := "application/json"
 		if a.Problem {
-			h.Set("Content-Type", "application/problem+json")
-		} else {
-			h.Set("Content-Type", "application/json")
+			ct = "application/problem+json"
 		}
-	}
-	w.WriteHeader(a.Status)
-	if len(a.Body) > 0 && a.Status != http.StatusNoContent {
-		_, _ = w.Write(a.Body)
+		res.Header = append(res.Header, h2.Field{Name: "content-type", Value: ct})
+		res.Body = append(res.Body, a.Body...)
 	}
 }

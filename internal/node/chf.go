@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -16,6 +15,7 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/balance"
 	"github.com/tollgate-billing/tollgate/internal/cdr"
 	"github.com/tollgate-billing/tollgate/internal/chf"
+	"github.com/tollgate-billing/tollgate/internal/h2"
 )
 
 // chfSub is the CHF (issue: online charging): the Nchf_ConvergedCharging
@@ -64,28 +64,16 @@ func (c *chfSub) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chf: sbi listener: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           svc.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          nil,
-	}
-	var protos http.Protocols
-	protos.SetHTTP1(true)
-	protos.SetHTTP2(true)
+	var tlsCfg *tls.Config
 	if c.cfg.SBI.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(c.cfg.SBI.TLSCert, c.cfg.SBI.TLSKey)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("chf: sbi TLS: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, srv.TLSConfig)
-		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
-	} else {
-		protos.SetUnencryptedHTTP2(true)
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	srv.Protocols = &protos
+	srv := svc.NewServer(tlsCfg)
 	c.chf = &chfRun{svc: svc, cdr: w, srv: srv, ln: ln, notify: notifier}
 	c.notifier.Store(notifier)
 	c.log.Info("sbi listening", "addr", ln.Addr().String(), "tls", c.cfg.SBI.TLSCert != "")
@@ -100,7 +88,7 @@ func (c *chfSub) Run(ctx context.Context) error {
 	r := c.chf
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := r.srv.Serve(r.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := r.srv.Serve(r.ln); err != nil && !errors.Is(err, h2.ErrServerClosed) {
 			return fmt.Errorf("chf: sbi: %w", err)
 		}
 		return nil
@@ -138,7 +126,7 @@ func (c *chfSub) Stop(ctx context.Context) error {
 type chfRun struct {
 	svc    *chf.Service
 	cdr    *cdr.Writer
-	srv    *http.Server
+	srv    *h2.Server
 	ln     net.Listener
 	notify *chf.Notifier
 }
