@@ -171,7 +171,7 @@ func (e *env) start() {
 	}
 	var protos http.Protocols
 	protos.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: e.svc.Handler(), Protocols: &protos}
+	srv := e.svc.NewServer(nil)
 	go func() { _ = srv.Serve(ln) }()
 	e.base = "http://" + ln.Addr().String()
 	tr := &http.Transport{Protocols: &protos}
@@ -361,6 +361,17 @@ func TestDataSession(t *testing.T) {
 	if v := e.balance("acc-1"); v.Balance.String() != "100.00" || v.Held.String() != "10.0000" {
 		t.Fatalf("after create: balance %s held %s", v.Balance, v.Held)
 	}
+	// The create again (its answer was lost): the same session and answer,
+	// nothing held twice.
+	createBody, createLoc := r.body, r.location
+	create := smfRequest(supi, 0, at, nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 10 * mib}})
+	create.RetransmissionIndicator = true
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata", create); r.status != 201 || r.location != createLoc || !bytes.Equal(r.body, createBody) {
+		t.Fatalf("retransmitted create: %d %s %s\nfirst %s %s", r.status, r.location, r.body, createLoc, createBody)
+	}
+	if v := e.balance("acc-1"); v.Held.String() != "10.0000" {
+		t.Fatalf("after retransmitted create: held %s", v.Held)
+	}
 
 	// Update: 3 MiB used (1 up, 2 down), 5 MiB asked.
 	upd := smfRequest(supi, 1, at.Add(time.Minute), usedVolume(10, mib, 2*mib, 1, 5*mib))
@@ -384,6 +395,15 @@ func TestDataSession(t *testing.T) {
 	// An older sequence number is refused.
 	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", smfRequest(supi, 0, at)); r.status != 400 {
 		t.Fatalf("old ISN: %d %s", r.status, r.body)
+	}
+	// A stale duplicate of the create, after the update: the same session,
+	// a minimal answer (valid, no grant), nothing charged.
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata", create); r.status != 201 || r.location != createLoc ||
+		len(r.resp.MultipleUnitInformation) != 0 || r.resp.InvocationSequenceNumber != 0 {
+		t.Fatalf("stale create: %d %s %s", r.status, r.location, r.body)
+	}
+	if v := e.balance("acc-1"); v.Balance.String() != "97.0000" || v.Held.String() != "5.0000" {
+		t.Fatalf("after stale create: balance %s held %s", v.Balance, v.Held)
 	}
 
 	// Release: 512 KiB more used.

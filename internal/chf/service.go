@@ -186,11 +186,10 @@ func (s *Service) Create(ctx context.Context, req *nchf.ChargingDataRequest) Ans
 		return s.event(ctx, ref, req)
 	}
 	if cur := s.table.get(ref); cur != nil {
-		// A retransmitted create: the answer the first one got.
 		cur.mu.Lock()
 		defer cur.mu.Unlock()
 		s.m.retransmissions.Inc()
-		return Answer{Status: http.StatusCreated, Ref: ref, Body: cur.CreateBody}
+		return Answer{Status: http.StatusCreated, Ref: ref, Body: cur.createAnswer(req)}
 	}
 	sub, ans, ok := s.subscription(ctx, req)
 	if !ok {
@@ -374,9 +373,10 @@ func (s *Service) decide(ctx context.Context, b balance.Doer, sess *Session, req
 	o.ans = ans
 	// The session's new state, durable with the money before the answer.
 	work.LastISN, work.LastStatus, work.LastBody, work.LastActivity = req.InvocationSequenceNumber, ans.Status, ans.Body, now
-	if status == http.StatusCreated {
-		work.CreateBody = ans.Body
-	}
+	// The create's answer is LastBody until the first update; after it, no
+	// SMF waits for that answer any more (it has the ref), and it is not
+	// carried in every later journal record (see createAnswer).
+	work.CreateBody = nil
 	closing := ""
 	switch {
 	case status == http.StatusCreated && ans.Status >= 400:

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -39,7 +40,9 @@ type Session struct {
 	LastISN    uint32          `json:"last_isn"`
 	LastStatus int             `json:"last_status"`
 	LastBody   json.RawMessage `json:"last_body,omitempty"`
-	// CreateBody is the create's answer, for a retransmitted create.
+	// CreateBody is the create's answer, for a retransmitted create, as
+	// written by older versions; this one keeps it as LastBody until the
+	// first update (createAnswer).
 	CreateBody json.RawMessage `json:"create_body,omitempty"`
 
 	// RecordSeq numbers the CHF-CDRs of the session; RecordOpened is when
@@ -248,4 +251,21 @@ func (t *sessions) count() (open, closed int) {
 		sh.mu.Unlock()
 	}
 	return open, closed
+}
+
+// createAnswer is the body of the answer to a create retransmitted for this
+// session: the create's own answer while it is the last one (LastStatus 201),
+// as is. Once an update has been answered, the SMF has the create's answer
+// (it used the ref), so a create that still arrives is a stale duplicate:
+// it gets a minimal ChargingDataResponse (the mandatory fields, no grants),
+// with no charge, as any retransmission.
+func (s *Session) createAnswer(req *nchf.ChargingDataRequest) []byte {
+	switch {
+	case s.LastStatus == http.StatusCreated && len(s.LastBody) > 0:
+		return s.LastBody
+	case len(s.CreateBody) > 0:
+		return s.CreateBody
+	}
+	resp := nchf.ChargingDataResponse{InvocationTimeStamp: s.Created, InvocationSequenceNumber: req.InvocationSequenceNumber}
+	return nchf.AppendChargingDataResponse(nil, &resp)
 }
