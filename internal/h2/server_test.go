@@ -448,3 +448,27 @@ func TestServerH2Spec(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	t.Log(lines[len(lines)-1])
 }
+
+// TestServerCurl: curl (libnghttp2, an independent HTTP/2 implementation)
+// posts with prior knowledge and reads the echo, when curl is installed.
+func TestServerCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed")
+	}
+	if out, _ := exec.Command(curl, "--version").Output(); !strings.Contains(string(out), "HTTP2") {
+		t.Skip("curl has no HTTP/2")
+	}
+	_, addr := startServer(t, &echo{}, nil, nil)
+	out, err := exec.Command(curl, "-sS", "-i", "--http2-prior-knowledge", "-X", "POST",
+		"-H", "Content-Type: application/json", "-d", `{"curl":true}`, "http://"+addr+"/chargingdata").CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	got := strings.ReplaceAll(string(out), "\r\n", "\n")
+	for _, want := range []string{"HTTP/2 201", "location: http://" + addr + "/chargingdata", "content-type: application/json", "content-length: 13", "\n\n{\"curl\":true}"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("curl output lacks %q:\n%s", want, got)
+		}
+	}
+}
