@@ -1,9 +1,12 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -285,14 +288,93 @@ func (j *Journal) Append(ctx context.Context, part int, expectLastSeq uint64, da
 			jetstream.ExpectedStreamHeader:      []string{j.cfg.Stream},
 		},
 	}
-	ack, err := j.js.PublishMsg(ctx, msg)
+	seq, err := j.publish(ctx, msg)
 	if err != nil {
 		if isWrongLastSeq(err) {
 			return 0, fmt.Errorf("%w: partition %d, expected last sequence %d", ErrWrongLastSeq, part, expectLastSeq)
 		}
 		return 0, fmt.Errorf("journal: append to partition %d: %w", part, err)
 	}
-	return ack.Sequence, nil
+	return seq, nil
+}
+
+// publish is jetstream's PublishMsg for the append path: a request to the
+// stream, retried while no server answers (a stream leader being elected),
+// and the PubAck read without encoding/json when it is a plain one (the
+// hot path; decoding it with reflection cost 1.5 % of a busy CHF's CPU).
+func (j *Journal) publish(ctx context.Context, msg *nats.Msg) (uint64, error) {
+	nc := j.js.Conn()
+	var (
+		resp *nats.Msg
+		err  error
+	)
+	for attempt := 0; ; attempt++ {
+		resp, err = nc.RequestMsgWithContext(ctx, msg)
+		if !errors.Is(err, nats.ErrNoResponders) || attempt == noResponderRetries {
+			break
+		}
+		select {
+		case <-time.After(noResponderWait):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			err = fmt.Errorf("%w: %w", jetstream.ErrNoStreamResponse, err)
+		}
+		return 0, err
+	}
+	if seq, ok := pubAckSeq(resp.Data); ok {
+		return seq, nil
+	}
+	var ack struct {
+		Error  *jetstream.APIError `json:"error"`
+		Stream string              `json:"stream"`
+		Seq    uint64              `json:"seq"`
+	}
+	if err := json.Unmarshal(resp.Data, &ack); err != nil {
+		return 0, fmt.Errorf("%w: %q", jetstream.ErrInvalidJSAck, resp.Data)
+	}
+	if ack.Error != nil {
+		return 0, ack.Error
+	}
+	if ack.Stream == "" {
+		return 0, fmt.Errorf("%w: %q", jetstream.ErrInvalidJSAck, resp.Data)
+	}
+	return ack.Seq, nil
+}
+
+// How publish retries when no server answers (jetstream's defaults).
+const (
+	noResponderRetries = 2
+	noResponderWait    = 250 * time.Millisecond
+)
+
+// pubAckSeq reads the sequence of a plain PubAck, {"stream":"…","seq":N…}
+// with no error; ok is false for anything else, which the caller decodes
+// in full.
+func pubAckSeq(b []byte) (seq uint64, ok bool) {
+	const prefix, key = `{"stream":"`, `","seq":`
+	if !bytes.HasPrefix(b, []byte(prefix)) || bytes.Contains(b, []byte(`"error"`)) {
+		return 0, false
+	}
+	i := bytes.Index(b, []byte(key))
+	if i < 0 || bytes.IndexByte(b[len(prefix):i], '"') >= 0 {
+		return 0, false
+	}
+	i += len(key)
+	start := i
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if seq > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		seq = seq*10 + uint64(b[i]-'0')
+	}
+	if i == start || i == len(b) || (b[i] != ',' && b[i] != '}') {
+		return 0, false
+	}
+	return seq, true
 }
 
 // isWrongLastSeq reports whether err is JetStream's "wrong last sequence"

@@ -401,3 +401,24 @@ func (m fakeMsg) Reply() string { return m.reply }
 func (m fakeMsg) Metadata() (*jetstream.MsgMetadata, error) {
 	return nil, errors.New("not a JetStream message")
 }
+
+func TestPubAckSeq(t *testing.T) {
+	for in, want := range map[string]int64{
+		`{"stream":"TOLLGATE_BALANCE","seq":1}`:                     1,
+		`{"stream":"S","seq":18446744073709551615}`:                 -1, // over the guard: decoded in full
+		`{"stream":"S","seq":123456,"duplicate":true}`:              123456,
+		`{"stream":"S","domain":"d","seq":7}`:                       -1,
+		`{"error":{"code":400,"err_code":10071,"description":"x"}}`: -1,
+		`{"stream":"S","seq":5,"error":{"code":503}}`:               -1,
+		`{"stream":"S","seq":}`:                                     -1,
+		`{"stream":"S","seq":12`:                                    -1,
+		`{"stream":"S","seq":1x}`:                                   -1,
+		`{"stream":"a\",\"seq\":9","seq":3}`:                        -1,
+		``:                                                          -1,
+	} {
+		seq, ok := pubAckSeq([]byte(in))
+		if (want < 0) != !ok || (ok && seq != uint64(want)) {
+			t.Errorf("pubAckSeq(%s) = %d, %v; want %d", in, seq, ok, want)
+		}
+	}
+}
