@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tollgate-billing/tollgate/internal/h2"
 	"github.com/tollgate-billing/tollgate/internal/nchf"
 )
 
@@ -34,10 +35,8 @@ const chfPath = "/nchf-convergedcharging/v3/chargingdata"
 // maxCHFBody bounds the answer bodies the generator reads.
 const maxCHFBody = 1 << 20
 
-var (
-	hdrJSON   = []string{"application/json"}
-	hdrAccept = []string{"application/json, application/problem+json"}
-)
+// chfAccept is the Accept header of the Nchf requests.
+const chfAccept = "application/json, application/problem+json"
 
 // chfKind is the kind of an Nchf request.
 type chfKind int
@@ -54,62 +53,94 @@ var chfKindNames = [chfKinds]string{"create", "update", "release", "sms"}
 
 // --- HTTP/2 connections ---
 
-// sbiClients holds one http.Transport per HTTP/2 connection: a Transport
-// multiplexes its requests to a host over its HTTP/2 connections, so N
-// connections need N Transports. Each is held to one connection
-// (MaxConnsPerHost 1: otherwise a burst of requests before the first
-// connection is up dials one each) and queues requests beyond the server's
-// stream limit on it (StrictMaxConcurrentRequests) instead of opening
-// more; that wait counts in the latency.
+// sbiClients holds the generator's HTTP/2 connections to the SBI: lean
+// h2 client connections (internal/h2), which cost the shared machine a
+// fraction of the CPU of net/http's client. Worker w uses conns[w mod N].
+// A connection is dialled on its first request, and again once it broke or
+// the server sent GOAWAY. A request beyond the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS waits on its connection for a free
+// stream; that wait counts in the latency.
 type sbiClients struct {
-	clients  []*http.Client
-	trs      []*http.Transport
+	conns    []*sbiConn
 	dials    atomic.Int64
 	protocol string
+	addr     string // host:port dialled
+	host     string // :authority
+	base     string // the SBI URL's path, without a trailing slash
+	cfg      h2.ClientConfig
 }
 
-func newSBIClients(cfg CHFConfig) *sbiClients {
-	s := &sbiClients{protocol: "h2c (prior knowledge)"}
-	tlsSBI := strings.HasPrefix(cfg.SBI, "https:")
-	if tlsSBI {
-		s.protocol = "h2 over TLS"
+// sbiConn is one of the connections; cur is replaced when it takes no new
+// requests.
+type sbiConn struct {
+	s   *sbiClients
+	cur atomic.Pointer[h2.ClientConn]
+	mu  sync.Mutex       // held while dialling
+	old []*h2.ClientConn // replaced connections, closed at the end
+}
+
+func newSBIClients(cfg CHFConfig) (*sbiClients, error) {
+	u, err := url.Parse(cfg.SBI)
+	if err != nil {
+		return nil, fmt.Errorf("bench: sbi: %w", err)
 	}
+	s := &sbiClients{protocol: "h2c (prior knowledge)", host: u.Host, base: strings.TrimRight(u.EscapedPath(), "/"),
+		cfg: h2.ClientConfig{MaxResponseBody: maxCHFBody}}
+	port := "80"
+	if u.Scheme == "https" {
+		s.protocol, port = "h2 over TLS", "443"
+		s.cfg.TLS = &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // an explicit flag
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	s.addr = net.JoinHostPort(u.Hostname(), port)
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	s.cfg.DialContext = d.DialContext
 	for range cfg.Connections {
-		var p http.Protocols
-		if tlsSBI {
-			p.SetHTTP2(true)
-		} else {
-			p.SetUnencryptedHTTP2(true)
-		}
-		tr := &http.Transport{
-			Protocols: &p,
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				s.dials.Add(1)
-				return d.DialContext(ctx, network, addr)
-			},
-			TLSClientConfig:     &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify}, //nolint:gosec // an explicit flag
-			TLSHandshakeTimeout: 5 * time.Second,
-			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   true,
-			MaxConnsPerHost:     1,
-			HTTP2:               &http.HTTP2Config{StrictMaxConcurrentRequests: true},
-		}
-		s.trs = append(s.trs, tr)
-		s.clients = append(s.clients, &http.Client{
-			Transport: tr,
-			Timeout:   cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		})
+		s.conns = append(s.conns, &sbiConn{s: s})
 	}
-	return s
+	return s, nil
+}
+
+// get returns the connection, dialling it if there is none that takes
+// requests.
+func (c *sbiConn) get(ctx context.Context) (*h2.ClientConn, error) {
+	if cc := c.cur.Load(); cc != nil && cc.Err() == nil {
+		return cc, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cc := c.cur.Load()
+	if cc != nil && cc.Err() == nil {
+		return cc, nil
+	}
+	if cc != nil {
+		// Its requests in flight may still complete (after a GOAWAY).
+		c.old = append(c.old, cc)
+		c.cur.Store(nil)
+	}
+	c.s.dials.Add(1)
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cc, err := h2.Dial(dctx, c.s.addr, c.s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.cur.Store(cc)
+	return cc, nil
 }
 
 func (s *sbiClients) close() {
-	for _, tr := range s.trs {
-		tr.CloseIdleConnections()
+	for _, c := range s.conns {
+		c.mu.Lock()
+		if cc := c.cur.Load(); cc != nil {
+			cc.Close()
+		}
+		for _, cc := range c.old {
+			cc.Close()
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -167,8 +198,14 @@ func failureLabel(err error) string {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.EPIPE):
 		return "connection_lost"
-	case errors.Is(err, errBodyTooLarge):
+	case errors.Is(err, errBodyTooLarge), errors.Is(err, h2.ErrResponseTooLarge):
 		return "body_too_large"
+	case errors.Is(err, h2.ErrNotProcessed):
+		return "not_processed" // GOAWAY or REFUSED_STREAM, also when sent again
+	case errors.As(err, new(*h2.StreamResetError)):
+		return "stream_reset"
+	case errors.As(err, new(*h2.ProtocolError)), errors.Is(err, h2.ErrMalformedResponse):
+		return "protocol_error"
 	}
 	return "transport"
 }
@@ -214,7 +251,7 @@ type chfQuota struct {
 // chfSession is a PDU session as the simulated SMF keeps it.
 type chfSession struct {
 	open       bool   // created and not released
-	url        string // the charging data resource: …/chargingdata/{ChargingDataRef}
+	path       string // the charging data resource's path: …/chargingdata/{ChargingDataRef}
 	supi       string
 	chargingID uint32
 	pduID      uint8
@@ -281,7 +318,7 @@ type chfSessionCounts struct {
 // session at a time, message by message.
 type chfWorker struct {
 	g           *chfGen
-	client      *http.Client
+	conn        *sbiConn
 	rng         *mrand.Rand
 	live        *chfLive
 	recording   bool
@@ -292,11 +329,14 @@ type chfWorker struct {
 	// chargingId of the worker's next session: base + n·workers + w.
 	nextCharging, chargingStep uint32
 
-	req  nchf.ChargingDataRequest
-	resp nchf.ChargingDataResponse
-	prob nchf.ProblemDetails
-	body []byte // the last answer's body, reused
-	out  int    // size of the last request body, a hint for the next
+	req   nchf.ChargingDataRequest
+	resp  nchf.ChargingDataResponse
+	prob  nchf.ProblemDetails
+	body  []byte // the last answer's body
+	out   []byte // the request body, reused
+	hreq  h2.ClientRequest
+	hresp h2.ClientResponse // its Body is reused
+	rc    reqCtx
 
 	// parts of the requests, reused
 	muu     [2]nchf.MultipleUnitUsage
@@ -331,11 +371,11 @@ func (w *chfWorker) step(ctx context.Context, intended time.Time) {
 	}
 }
 
-// exchange POSTs body to u and reads the answer into w.body. It returns the
-// HTTP status (0 when no answer could be read: that failure is counted
-// already) and the Location header, and the tally to count the outcome in
-// (nil when the request is outside the measured window).
-func (w *chfWorker) exchange(ctx context.Context, kind chfKind, u string, body []byte, intended time.Time) (int, string, *chfTally) {
+// exchange POSTs body to path and reads the answer into w.body. It
+// returns the HTTP status (0 when no answer could be read: that failure is
+// counted already) and the Location header, and the tally to count the
+// outcome in (nil when the request is outside the measured window).
+func (w *chfWorker) exchange(ctx context.Context, kind chfKind, path string, body []byte, intended time.Time) (int, string, *chfTally) {
 	t0 := time.Now()
 	if intended.IsZero() {
 		intended = t0
@@ -344,20 +384,13 @@ func (w *chfWorker) exchange(ctx context.Context, kind chfKind, u string, body [
 	if w.recording && !intended.Before(w.measureFrom) {
 		t = w.tally[kind]
 	}
-	var (
-		status int
-		loc    string
-	)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err == nil {
-		req.Header = http.Header{"Content-Type": hdrJSON, "Accept": hdrAccept}
-		var res *http.Response
-		if res, err = w.client.Do(req); err == nil {
-			w.body, err = readBody(res.Body, w.body[:0])
-			res.Body.Close()
-			status, loc = res.StatusCode, res.Header.Get("Location")
-		}
+	w.hreq.Path, w.hreq.Body = path, body
+	rctx := w.rc.start(ctx, w.g.cfg.Timeout)
+	err := w.do(rctx)
+	if w.rc.stop() && err != nil && errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		err = fmt.Errorf("bench: no answer within %s: %w", w.g.cfg.Timeout, context.DeadlineExceeded)
 	}
+	w.body = w.hresp.Body
 	latency := time.Since(intended)
 	w.live.done.Add(1)
 	if t != nil {
@@ -371,9 +404,67 @@ func (w *chfWorker) exchange(ctx context.Context, kind chfKind, u string, body [
 		return 0, "", t
 	}
 	if t != nil {
-		t.status[status]++
+		t.status[w.hresp.Status]++
 	}
-	return status, loc, t
+	return w.hresp.Status, w.hresp.Location, t
+}
+
+// reqCtx bounds a worker's requests: one cancellable context and one timer,
+// reused from request to request, since a context.WithTimeout per request
+// costs the generator 5 % of its CPU. A request that outlives the timeout
+// cancels the context; the next request gets a new one.
+type reqCtx struct {
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+	timer  *time.Timer
+}
+
+// start returns the context for a request that may take d.
+func (r *reqCtx) start(parent context.Context, d time.Duration) context.Context {
+	if r.ctx != nil && r.parent == parent {
+		r.timer.Reset(d)
+		return r.ctx
+	}
+	r.close()
+	r.parent = parent
+	r.ctx, r.cancel = context.WithCancel(parent)
+	r.timer = time.AfterFunc(d, r.cancel)
+	return r.ctx
+}
+
+// stop ends the request; it reports whether the timeout ended it.
+func (r *reqCtx) stop() bool {
+	if r.timer.Stop() {
+		return false
+	}
+	r.close() // fired: the next request needs a new context
+	return true
+}
+
+// close releases the context.
+func (r *reqCtx) close() {
+	if r.cancel != nil {
+		r.timer.Stop()
+		r.cancel()
+		r.ctx, r.cancel = nil, nil
+	}
+}
+
+// do sends w.hreq on the worker's connection. A request the server
+// certainly did not process (refused by GOAWAY or REFUSED_STREAM) is sent
+// once more, on a new connection when the old one is going away, as
+// net/http's client does.
+func (w *chfWorker) do(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		cc, err := w.conn.get(ctx)
+		if err == nil {
+			err = cc.Do(ctx, &w.hreq, &w.hresp)
+		}
+		if attempt > 0 || !errors.Is(err, h2.ErrNotProcessed) {
+			return err
+		}
+	}
 }
 
 // answer checks an answer: the expected status with a ChargingDataResponse
@@ -434,12 +525,11 @@ func firstLine(b []byte, n int) string {
 	return strings.ToValidUTF8(string(b), "?")
 }
 
-// encode encodes w.req into a new buffer (the transport may still read a
-// request body after Do returns, so bodies are not reused).
+// encode encodes w.req into the worker's request buffer (the client keeps
+// no request after Do returns, so the buffer is reused).
 func (w *chfWorker) encode() []byte {
-	b := nchf.AppendChargingDataRequest(make([]byte, 0, w.out+256), &w.req)
-	w.out = len(b)
-	return b
+	w.out = nchf.AppendChargingDataRequest(w.out[:0], &w.req)
+	return w.out
 }
 
 // smfRequest sets w.req to the parts every message of session s carries.
@@ -525,7 +615,7 @@ func (w *chfWorker) create(ctx context.Context, intended time.Time) {
 		mu = append(mu, nchf.MultipleUnitUsage{RatingGroup: q.rg, RequestedUnit: w.requested(i, q)})
 	}
 	w.req.MultipleUnitUsage = mu
-	status, loc, t := w.exchange(ctx, chfCreate, w.g.sbi+chfPath, w.encode(), intended)
+	status, loc, t := w.exchange(ctx, chfCreate, w.conn.s.base+chfPath, w.encode(), intended)
 	if !w.answer(t, status, http.StatusCreated, true) {
 		if t != nil {
 			w.counts.abandoned++
@@ -542,7 +632,7 @@ func (w *chfWorker) create(ctx context.Context, intended time.Time) {
 		return
 	}
 	s.open = true
-	s.url = w.g.sbi + chfPath + "/" + url.PathEscape(ref)
+	s.path = w.conn.s.base + chfPath + "/" + url.PathEscape(ref)
 	s.grants(&w.resp)
 	if t != nil {
 		w.counts.created++
@@ -584,7 +674,7 @@ func (w *chfWorker) update(ctx context.Context, intended time.Time) {
 			UsedUnitContainer: w.used(i, q, false, now)})
 	}
 	w.req.MultipleUnitUsage = mu
-	status, _, t := w.exchange(ctx, chfUpdate, s.url+"/update", w.encode(), intended)
+	status, _, t := w.exchange(ctx, chfUpdate, s.path+"/update", w.encode(), intended)
 	if w.answer(t, status, http.StatusOK, true) {
 		s.grants(&w.resp)
 		return
@@ -622,7 +712,7 @@ func (w *chfWorker) release(ctx context.Context, intended time.Time) bool {
 	w.req.MultipleUnitUsage = mu
 	w.final[0] = nchf.Trigger{TriggerType: nchf.TriggerTypeFinal, TriggerCategory: nchf.TriggerCategoryImmediateReport}
 	w.req.Triggers = w.final[:]
-	status, _, t := w.exchange(ctx, chfRelease, s.url+"/release", w.encode(), intended)
+	status, _, t := w.exchange(ctx, chfRelease, s.path+"/release", w.encode(), intended)
 	s.open = false
 	if w.answer(t, status, http.StatusNoContent, false) {
 		if t != nil {
@@ -656,7 +746,7 @@ func (w *chfWorker) smsEvent(ctx context.Context, intended time.Time) {
 		MultipleUnitUsage:        w.muu[:1],
 		SMSChargingInformation:   &w.sms,
 	}
-	status, _, t := w.exchange(ctx, chfSMS, w.g.sbi+chfPath, w.encode(), intended)
+	status, _, t := w.exchange(ctx, chfSMS, w.conn.s.base+chfPath, w.encode(), intended)
 	want := http.StatusCreated
 	if status == http.StatusOK {
 		want = http.StatusOK // also an answer with the result
@@ -668,7 +758,10 @@ func (w *chfWorker) smsEvent(ctx context.Context, intended time.Time) {
 
 func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	cfg := g.cfg
-	clients := newSBIClients(cfg)
+	clients, err := newSBIClients(cfg)
+	if err != nil {
+		return CHFLoadReport{}, err
+	}
 	defer clients.close()
 	var (
 		stop    atomic.Bool
@@ -676,6 +769,13 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 		workers = make([]*chfWorker, cfg.Concurrency)
 		wg      sync.WaitGroup
 	)
+	defer func() {
+		for _, w := range workers { // every worker goroutine has ended
+			if w != nil {
+				w.rc.close()
+			}
+		}
+	}()
 	var seed [4]byte
 	_, _ = rand.Read(seed[:])
 	chargingBase := binary.BigEndian.Uint32(seed[:])
@@ -695,9 +795,10 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	// due.
 	pace := newPacer(ctx, start, end, every, cfg.Concurrency)
 	for i := range cfg.Concurrency {
-		w := &chfWorker{g: g, client: clients.clients[i%len(clients.clients)], live: &live,
+		w := &chfWorker{g: g, conn: clients.conns[i%len(clients.conns)], live: &live,
 			rng: mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))), recording: true, measureFrom: measureFrom,
 			nextCharging: chargingBase + uint32(i), chargingStep: uint32(cfg.Concurrency)}
+		w.hreq = h2.ClientRequest{Method: http.MethodPost, Authority: clients.host, ContentType: "application/json", Accept: chfAccept}
 		for k := range w.tally {
 			w.tally[k] = newCHFTally()
 		}

@@ -120,8 +120,9 @@ type CHFLoadReport struct {
 // (create and sms 201, update 200, release 204) or whose answer could not be
 // read: Status has every HTTP status received, Causes the ProblemDetails
 // causes of the error answers, Failures the requests without a usable
-// answer (timeout, connection_refused, connection_lost, bad_response,
-// no_location …). ResultCodes counts the resultCode of every
+// answer (timeout, connection_refused, connection_lost, not_processed
+// (GOAWAY or REFUSED_STREAM, after one retry), stream_reset,
+// protocol_error, body_too_large, bad_response, no_location …). ResultCodes counts the resultCode of every
 // multipleUnitInformation by rating group.
 type CHFKindReport struct {
 	Requests             uint64                       `json:"requests"`

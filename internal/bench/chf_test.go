@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -786,5 +787,64 @@ func TestCHFOpenLoopAndTLS(t *testing.T) {
 		int64(sent-l.Sessions.ReleasedAfter)+l.Missed != 200 || l.Requests < 150 || l.Requests > 162 {
 		t.Errorf("open loop: mode %s, %d measured, %d sent (%d releases after), %d missed, %d errors (%s)",
 			l.Mode, l.Requests, sent, l.Sessions.ReleasedAfter, l.Missed, l.Errors, l.All.FirstError)
+	}
+}
+
+func TestCHFReconnects(t *testing.T) {
+	f := newFakeCHF(t)
+	srv := startH2C(t, f)
+	cfg := chfTestConfig(srv.URL)
+	cfg.Duration = 600 * time.Millisecond
+	go func() {
+		// Break the connections twice during the load: the workers dial
+		// again.
+		for range 2 {
+			time.Sleep(200 * time.Millisecond)
+			srv.CloseClientConnections()
+		}
+	}()
+	rep, err := RunCHF(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Load
+	if l.ConnectionsOpened <= int64(cfg.Connections) {
+		t.Errorf("%d connections opened for %d: no reconnection", l.ConnectionsOpened, cfg.Connections)
+	}
+	for label, n := range l.All.Failures {
+		if label != "connection_lost" {
+			t.Errorf("%d failures %s (%s)", n, label, l.All.FirstError)
+		}
+	}
+	if l.Requests < 100 || l.Errors > l.Requests/4 {
+		t.Errorf("%d requests, %d errors", l.Requests, l.Errors)
+	}
+}
+
+func TestCHFTimeouts(t *testing.T) {
+	f := newFakeCHF(t)
+	var n atomic.Int64
+	srv := startH2C(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%10 == 0 { // every tenth request outlives the timeout
+			select {
+			case <-time.After(400 * time.Millisecond):
+			case <-r.Context().Done():
+			}
+		}
+		f.ServeHTTP(w, r)
+	}))
+	cfg := chfTestConfig(srv.URL)
+	cfg.Timeout, cfg.Duration = 100*time.Millisecond, 500*time.Millisecond
+	rep, err := RunCHF(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Load
+	timeouts := l.All.Failures["timeout"]
+	if timeouts == 0 || timeouts != l.All.Errors || len(l.All.Failures) != 1 || !strings.Contains(l.All.FirstError, "no answer within 100ms") {
+		t.Errorf("failures %v of %d errors (%s)", l.All.Failures, l.All.Errors, l.All.FirstError)
+	}
+	if ok := l.All.Requests - l.All.Errors; ok < 5*timeouts {
+		t.Errorf("%d answered, %d timed out: requests after a timeout fail too?", ok, timeouts)
 	}
 }

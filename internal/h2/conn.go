@@ -651,18 +651,27 @@ func (c *conn) writeHeaderBlock(id uint32, block []byte, end bool) {
 
 // sendData encodes as much of st.pending as the windows allow. Under mu.
 func (c *conn) sendData(st *stream) {
-	for len(st.pending) > 0 {
-		n := min(int64(len(st.pending)), int64(c.peerFrame), c.sendConn, st.sendWin)
-		if n <= 0 {
-			return
-		}
-		end := n == int64(len(st.pending))
-		_ = c.wfr.WriteData(st.id, end, st.pending[:n])
-		st.pending = st.pending[n:]
-		c.sendConn -= n
-		st.sendWin -= n
+	st.pending = writeData(c.wfr, st.id, st.pending, c.peerFrame, &c.sendConn, &st.sendWin)
+	if len(st.pending) == 0 {
+		c.finish(st)
 	}
-	c.finish(st)
+}
+
+// writeData frames as much of data as the peer's frame size and the
+// connection's and the stream's send windows allow, charges both windows,
+// and returns the rest. The frame that ends data carries END_STREAM.
+func writeData(fr *http2.Framer, id uint32, data []byte, maxFrame int, connWin, streamWin *int64) []byte {
+	for len(data) > 0 {
+		n := min(int64(len(data)), int64(maxFrame), *connWin, *streamWin)
+		if n <= 0 {
+			break
+		}
+		_ = fr.WriteData(id, n == int64(len(data)), data[:n])
+		data = data[n:]
+		*connWin -= n
+		*streamWin -= n
+	}
+	return data
 }
 
 // finish: the response is encoded whole. Under mu.

@@ -441,7 +441,7 @@ func TestServerH2Spec(t *testing.T) {
 	// preface is closed (with one, it is served as HTTP/1.1).
 	_, addr := startServer(t, &echo{}, nil, func(s *Server) { s.Fallback = nil })
 	host, port, _ := net.SplitHostPort(addr)
-	out, err := exec.Command(bin, "-h", host, "-p", port, "-o", "3").CombinedOutput()
+	out, err := exec.Command(bin, "-h", host, "-p", port, "-o", "10").CombinedOutput()
 	if err != nil {
 		t.Fatalf("h2spec: %v\n%s", err, out)
 	}
