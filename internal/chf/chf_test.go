@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -714,6 +715,84 @@ func TestIdleSession(t *testing.T) {
 	recs := e.records()
 	if len(recs) != 1 || recs[0].RecordType != "CHF_FINAL" || recs[0].CauseForRecordClosing != "sessionTimeout" || recs[0].ChargingDataRef != ref {
 		t.Fatalf("records: %+v", recs)
+	}
+}
+
+// TestTombstones: released sessions are kept, small, for chf.tombstone_ttl
+// (a retransmitted release is answered, a late update refused), survive a
+// restart, and are all deleted, durably, by one sweep once expired.
+func TestTombstones(t *testing.T) {
+	e := newEnv(t)
+	const subs, perSub = 4, 50
+	var refs []string
+	for i := range subs {
+		supi := e.subscriber(fmt.Sprintf("tomb-%d", i), fmt.Sprintf("0010100000001%02d", i), "100.00", account.Prepaid)
+		for j := range perSub {
+			create := smfRequest(supi, 0, e.now, nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: mib}})
+			create.PDUSessionChargingInformation.ChargingId = uint32(1000*i + j + 1)
+			r := e.post("/nchf-convergedcharging/v3/chargingdata", create)
+			if r.status != 201 {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			ref := refOf(t, r.location)
+			if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 1, e.now, usedVolume(10, 0, mib/2, 1, 0))); r.status != 204 {
+				t.Fatalf("release: %d %s", r.status, r.body)
+			}
+			refs = append(refs, ref)
+		}
+	}
+	blobs := func() (n, biggest int) {
+		t.Helper()
+		if err := e.eng.States(t.Context(), "chf:", func(_, _ string, data []byte) error {
+			n, biggest = n+1, max(biggest, len(data))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n, biggest
+	}
+	if open, closed := e.svc.Sessions(); open != 0 || closed != subs*perSub {
+		t.Fatalf("after the releases: %d open, %d closed", open, closed)
+	}
+	if n, biggest := blobs(); n != subs*perSub || biggest > 160 {
+		t.Fatalf("%d tombstones stored, the biggest %d bytes (want %d, at most 160)", n, biggest, subs*perSub)
+	}
+	if s, ok := e.svc.Session(refs[0]); !ok || !s.Closed || len(s.Groups) != 0 || s.PlanID != "" || s.AccountID != "tomb-0" {
+		t.Fatalf("tombstone %+v", s)
+	}
+	supi0 := "imsi-001010000000100"
+	if r := e.post("/nchf-convergedcharging/v3/chargingdata/"+refs[0]+"/release", smfRequest(supi0, 1, e.now, usedVolume(10, 0, mib/2, 1, 0))); r.status != 204 {
+		t.Fatalf("retransmitted release: %d %s", r.status, r.body)
+	}
+	if r := e.post("/nchf-convergedcharging/v3/chargingdata/"+refs[0]+"/update", smfRequest(supi0, 2, e.now)); r.status != 404 {
+		t.Fatalf("late update: %d %s", r.status, r.body)
+	}
+	for i := range subs {
+		if v := e.balance(fmt.Sprintf("tomb-%d", i)); v.Balance.String() != "75.0000" || !v.Held.IsZero() {
+			t.Fatalf("tomb-%d: balance %s held %s", i, v.Balance, v.Held)
+		}
+	}
+	e.stopSrv()
+	e.start()
+	if open, closed := e.svc.Sessions(); open != 0 || closed != subs*perSub {
+		t.Fatalf("after a restart: %d open, %d closed", open, closed)
+	}
+	e.svc.Sweep(t.Context()) // not expired
+	if _, closed := e.svc.Sessions(); closed != subs*perSub {
+		t.Fatalf("%d tombstones left before the TTL", closed)
+	}
+	e.skew.Store(int64(2 * time.Minute)) // past the 1 min default
+	e.svc.Sweep(t.Context())
+	if open, closed := e.svc.Sessions(); open != 0 || closed != 0 {
+		t.Fatalf("after the sweep: %d open, %d closed", open, closed)
+	}
+	if n, _ := blobs(); n != 0 {
+		t.Fatalf("%d tombstones still stored", n)
+	}
+	e.stopSrv()
+	e.start()
+	if open, closed := e.svc.Sessions(); open != 0 || closed != 0 {
+		t.Fatalf("after a second restart: %d open, %d closed", open, closed)
 	}
 }
 

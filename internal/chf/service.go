@@ -54,9 +54,6 @@ type Config struct {
 	Sessions  SessionStore
 	Records   RecordSink // nil: no CDRs
 
-	// TombstoneTTL is how long a released session is kept to answer a
-	// retransmitted release. Default 5 min.
-	TombstoneTTL time.Duration
 	// SweepInterval is how often idle sessions are looked for. Default 10s.
 	SweepInterval time.Duration
 
@@ -72,6 +69,7 @@ type serviceConfig struct {
 	QuotaHoldingTime time.Duration
 	ThresholdPercent int
 	IdleTimeout      time.Duration
+	TombstoneTTL     time.Duration
 	FinalUnitAction  nchf.FinalUnitAction
 	RedirectAddress  string
 	FilterID         string
@@ -97,9 +95,6 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.TombstoneTTL <= 0 {
-		cfg.TombstoneTTL = 5 * time.Minute
-	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 10 * time.Second
 	}
@@ -108,6 +103,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: serviceConfig{Config: cfg,
 			ValidityTime: h.ValidityTime.Std(), QuotaHoldingTime: h.QuotaHoldingTime.Std(),
 			ThresholdPercent: h.ThresholdPercent, IdleTimeout: h.IdleTimeout.Std(),
+			TombstoneTTL: h.TombstoneTTL.Std(),
 			FinalUnitAction: nchf.FinalUnitAction(h.FinalUnitAction), RedirectAddress: h.RedirectAddress, FilterID: h.FilterID},
 		groups: make(map[uint32]config.RatingGroup, len(h.RatingGroups)),
 		table:  newSessions(),
@@ -121,6 +117,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.cfg.IdleTimeout <= 0 {
 		s.cfg.IdleTimeout = 2 * time.Hour
+	}
+	if s.cfg.TombstoneTTL <= 0 {
+		s.cfg.TombstoneTTL = time.Minute
 	}
 	for _, rg := range h.RatingGroups {
 		s.groups[rg.ID] = rg
@@ -393,6 +392,9 @@ func (s *Service) decide(ctx context.Context, b balance.Doer, sess *Session, req
 	if closing != "" && ans.Status < 400 {
 		o.recs = s.records(work, closing, now)
 	}
+	if work.Closed {
+		work.entomb()
+	}
 	if err := s.cfg.Sessions.Save(ctx, b, work); err != nil {
 		return o, err
 	}
@@ -519,22 +521,45 @@ func (u *used) firstOr(t time.Time) time.Time {
 
 // Sweep closes sessions idle past the idle timeout (their reservations
 // released, a final record written) and forgets old tombstones.
+//
+// Sessions are handled sweepWorkers at a time: each deletion or close is a
+// balance transaction waiting for its group commit, and one at a time they
+// would fall behind a CHF releasing thousands of sessions a second (the
+// tombstones, and their blobs in the journal's snapshots, would then grow
+// without bound); concurrent ones share appends.
 func (s *Service) Sweep(ctx context.Context) {
 	now := s.cfg.Now()
-	for _, sess := range s.table.all() {
-		sess.mu.Lock()
-		idle := now.Sub(sess.LastActivity)
-		switch {
-		case sess.Closed && idle > s.cfg.TombstoneTTL:
-			if err := s.cfg.Sessions.Delete(ctx, s.cfg.Balances, sess); err != nil {
-				s.cfg.Logger.Warn("session delete failed", "ref", sess.Ref, "err", err)
-			} else {
-				s.table.remove(sess.Ref)
+	work := make(chan *Session)
+	var wg sync.WaitGroup
+	for range sweepWorkers {
+		wg.Go(func() {
+			for sess := range work {
+				s.sweepOne(ctx, sess, now)
 			}
-		case !sess.Closed && idle > s.cfg.IdleTimeout:
-			s.closeIdle(ctx, sess, now)
+		})
+	}
+	for _, sess := range s.table.all() {
+		work <- sess
+	}
+	close(work)
+	wg.Wait()
+}
+
+const sweepWorkers = 64
+
+func (s *Service) sweepOne(ctx context.Context, sess *Session, now time.Time) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	idle := now.Sub(sess.LastActivity)
+	switch {
+	case sess.Closed && idle > s.cfg.TombstoneTTL:
+		if err := s.cfg.Sessions.Delete(ctx, s.cfg.Balances, sess); err != nil {
+			s.cfg.Logger.Warn("session delete failed", "ref", sess.Ref, "err", err)
+		} else {
+			s.table.remove(sess.Ref)
 		}
-		sess.mu.Unlock()
+	case !sess.Closed && idle > s.cfg.IdleTimeout:
+		s.closeIdle(ctx, sess, now)
 	}
 }
 
@@ -555,6 +580,7 @@ func (s *Service) closeIdle(ctx context.Context, sess *Session, now time.Time) {
 		}
 		recs = s.records(work, "sessionTimeout", now)
 		work.Closed, work.LastActivity, work.LastStatus, work.LastBody = true, now, 0, nil
+		work.entomb()
 		return s.cfg.Sessions.Save(ctx, b, work)
 	})
 	if err != nil {

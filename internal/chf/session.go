@@ -253,6 +253,16 @@ func (t *sessions) count() (open, closed int) {
 	return open, closed
 }
 
+// entomb reduces a closed session to what its tombstone answers with: a
+// retransmitted release (LastISN, LastStatus, LastBody), a late update
+// (404) or create (createAnswer), and its deletion (AccountID). Its rating
+// groups hold nothing any more (released) and their usage is in the final
+// CHF-CDR already.
+func (s *Session) entomb() {
+	*s = Session{Ref: s.Ref, SUPI: s.SUPI, AccountID: s.AccountID, Currency: s.Currency, Created: s.Created,
+		LastActivity: s.LastActivity, LastISN: s.LastISN, LastStatus: s.LastStatus, LastBody: s.LastBody, Closed: true}
+}
+
 // createAnswer is the body of the answer to a create retransmitted for this
 // session: the create's own answer while it is the last one (LastStatus 201),
 // as is. Once an update has been answered, the SMF has the create's answer

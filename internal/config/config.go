@@ -105,6 +105,11 @@ type CHF struct {
 	// IdleTimeout closes a session that received nothing for this long: its
 	// reservations are released and a final record is written. Default 2h.
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// TombstoneTTL is how long a released (or idle-closed) session is
+	// remembered, so that a retransmitted release gets its 204 and a late
+	// update a 404 rather than a new charge. A tombstone is small (its
+	// reference, sequence number and last answer). Default 1m.
+	TombstoneTTL Duration `yaml:"tombstone_ttl"`
 	// FinalUnitAction is sent in finalUnitIndication with the last grant a
 	// balance allows: TERMINATE, REDIRECT or RESTRICT_ACCESS. Default
 	// TERMINATE.
@@ -338,6 +343,7 @@ func Default() Config {
 			ValidityTime:        Duration(time.Hour),
 			ThresholdPercent:    20,
 			IdleTimeout:         Duration(2 * time.Hour),
+			TombstoneTTL:        Duration(time.Minute),
 			FinalUnitAction:     "TERMINATE",
 			PartialRecordVolume: 1 << 30,
 			PartialRecordTime:   Duration(time.Hour),

@@ -125,6 +125,7 @@ chf:
   quota_holding_time: 5m
   threshold_percent: 10
   idle_timeout: 1h
+  tombstone_ttl: 90s
   final_unit_action: REDIRECT
   redirect_address: https://topup.example.com
   filter_id: ""
@@ -161,7 +162,7 @@ func TestParseFull(t *testing.T) {
 			RatingGroups: []RatingGroup{{ID: 1, Service: "data", Units: UnitsVolume, Quota: 5000000},
 				{ID: 2, Service: "video", Units: UnitsVolume, Offline: true}},
 			ValidityTime: Duration(30 * time.Minute), QuotaHoldingTime: Duration(5 * time.Minute), ThresholdPercent: 10,
-			IdleTimeout: Duration(time.Hour), FinalUnitAction: "REDIRECT", RedirectAddress: "https://topup.example.com",
+			IdleTimeout: Duration(time.Hour), TombstoneTTL: Duration(90 * time.Second), FinalUnitAction: "REDIRECT", RedirectAddress: "https://topup.example.com",
 			CDRDir: "/var/spool/cdr", PartialRecordVolume: 500000000, PartialRecordTime: Duration(30 * time.Minute),
 			Notify: CHFNotify{Workers: 8, QueueSize: 1000, MaxAttempts: 3, Timeout: Duration(2 * time.Second), HTTP1: true},
 		},

@@ -210,6 +210,9 @@ func (c *Config) Validate() error {
 	if h.ThresholdPercent < 0 || h.ThresholdPercent > 99 {
 		bad("chf.threshold_percent", "must be from 0 to 99; got %d", h.ThresholdPercent)
 	}
+	if h.TombstoneTTL < Duration(time.Second) {
+		bad("chf.tombstone_ttl", "must be at least 1s; got %s", h.TombstoneTTL)
+	}
 	if h.IdleTimeout < h.ValidityTime {
 		bad("chf.idle_timeout", "must be at least chf.validity_time (%s); got %s", h.ValidityTime, h.IdleTimeout)
 	}
