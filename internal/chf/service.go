@@ -103,7 +103,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: serviceConfig{Config: cfg,
 			ValidityTime: h.ValidityTime.Std(), QuotaHoldingTime: h.QuotaHoldingTime.Std(),
 			ThresholdPercent: h.ThresholdPercent, IdleTimeout: h.IdleTimeout.Std(),
-			TombstoneTTL: h.TombstoneTTL.Std(),
+			TombstoneTTL:    h.TombstoneTTL.Std(),
 			FinalUnitAction: nchf.FinalUnitAction(h.FinalUnitAction), RedirectAddress: h.RedirectAddress, FilterID: h.FilterID},
 		groups: make(map[uint32]config.RatingGroup, len(h.RatingGroups)),
 		table:  newSessions(),
