@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -740,6 +741,10 @@ func (c *conn) idleCheck() {
 func (c *conn) writeLoop() {
 	for {
 		<-c.wake
+		// Let the handlers that are about to answer run first: their
+		// frames then share this write (a syscall per response costs more
+		// than the wait, at any load).
+		runtime.Gosched()
 		c.mu.Lock()
 		buf := c.out
 		c.out, c.spare = c.spare[:0], nil
