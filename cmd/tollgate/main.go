@@ -29,14 +29,15 @@ const (
 // every account in memory; with Go's default of 100 a 1 M-account node
 // spends long GC cycles that show up as latency stalls (open loop at
 // 45k ops/s: p99 453 ms with GOGC=100, 52 ms with 400 — docs/benchmarks.md).
-// The cost is memory: the heap may grow to five times the live data; set
-// GOMEMLIMIT to cap it.
+// The cost is memory: the heap may grow to five times the live data, up to
+// the soft limit setMemoryLimit sets (GOMEMLIMIT overrides it).
 const defaultGOGC = 400
 
 func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGOGC)
 	}
+	setMemoryLimit(os.LookupEnv, "/proc/meminfo", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 }
 
