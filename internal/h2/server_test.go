@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -471,4 +472,68 @@ func TestServerCurl(t *testing.T) {
 			t.Errorf("curl output lacks %q:\n%s", want, got)
 		}
 	}
+}
+
+// FuzzServerFrames feeds arbitrary bytes, after the preface and a SETTINGS
+// frame, to a server connection: it must neither panic nor hang (the
+// connection ends once the input does), whatever the frames say.
+func FuzzServerFrames(f *testing.F) {
+	frames := func(write func(fr *http2.Framer, enc func(kv ...string) []byte)) []byte {
+		var b, hb bytes.Buffer
+		fr := http2.NewFramer(&b, nil)
+		e := hpack.NewEncoder(&hb)
+		write(fr, func(kv ...string) []byte {
+			hb.Reset()
+			for i := 0; i+1 < len(kv); i += 2 {
+				_ = e.WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
+			}
+			return bytes.Clone(hb.Bytes())
+		})
+		return b.Bytes()
+	}
+	post := []string{":method", "POST", ":scheme", "http", ":path", "/p", ":authority", "x", "content-type", "application/json"}
+	f.Add(frames(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(post...), EndHeaders: true})
+		_ = fr.WriteData(1, true, []byte(`{"a":1}`))
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: enc(":method", "GET", ":scheme", "http", ":path", "/big?n=70000"), EndHeaders: true, EndStream: true})
+	}))
+	f.Add(frames(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+		blk := enc(append(post, "content-length", "3")...)
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: blk[:3]})
+		_ = fr.WriteContinuation(1, true, blk[3:])
+		_ = fr.WriteDataPadded(1, false, []byte("ab"), make([]byte, 4))
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc("x-trailer", "1"), EndHeaders: true, EndStream: true})
+	}))
+	f.Add(frames(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+		_ = fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1}, http2.Setting{ID: http2.SettingMaxFrameSize, Val: 16384})
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(":method", "GET", ":scheme", "http", ":path", "/big?n=100"), EndHeaders: true, EndStream: true})
+		_ = fr.WriteWindowUpdate(1, 10)
+		_ = fr.WriteWindowUpdate(0, 1<<30)
+		_ = fr.WritePing(false, [8]byte{1, 2})
+		_ = fr.WritePriority(3, http2.PriorityParam{StreamDep: 3})
+		_ = fr.WriteRSTStream(1, http2.ErrCodeCancel)
+		_ = fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+	}))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		cn, sn := net.Pipe()
+		s := &Server{Handler: &echo{}, MaxBodySize: 4096, HandshakeTimeout: time.Second, WriteTimeout: time.Second}
+		s.conns = map[*conn]struct{}{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.serveConn(sn, bufio.NewReader(sn), false)
+		}()
+		go func() { _, _ = io.Copy(io.Discard, cn) }()
+		_ = cn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		var hdr bytes.Buffer
+		_ = http2.NewFramer(&hdr, nil).WriteSettings()
+		_, _ = cn.Write(hdr.Bytes())
+		_, _ = cn.Write(in)
+		cn.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the server connection did not end after its input did")
+		}
+	})
 }
