@@ -89,6 +89,7 @@ type env struct {
 	writer  *cdr.Writer
 	base    string
 	client  *http.Client
+	http1   bool // post over HTTP/1.1 (the SBI's fallback) instead of h2c
 	stopSrv func()
 	now     time.Time
 	skew    atomic.Int64 // added to the CHF's clock (ns)
@@ -238,13 +239,17 @@ func (e *env) postRaw(path string, body []byte) reply {
 		e.t.Fatal(err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	res, err := e.client.Do(hr)
+	client, proto := e.client, 2
+	if e.http1 {
+		client, proto = &http.Client{Timeout: 10 * time.Second}, 1
+	}
+	res, err := client.Do(hr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	if res.ProtoMajor != 2 {
-		e.t.Fatalf("answered over %s, want HTTP/2", res.Proto)
+	if res.ProtoMajor != proto {
+		e.t.Fatalf("answered over %s, want HTTP/%d", res.Proto, proto)
 	}
 	r := reply{status: res.StatusCode, location: res.Header.Get("Location")}
 	r.body, _ = io.ReadAll(res.Body)
@@ -715,6 +720,35 @@ func TestIdleSession(t *testing.T) {
 	recs := e.records()
 	if len(recs) != 1 || recs[0].RecordType != "CHF_FINAL" || recs[0].CauseForRecordClosing != "sessionTimeout" || recs[0].ChargingDataRef != ref {
 		t.Fatalf("records: %+v", recs)
+	}
+}
+
+// TestHTTP1: the SBI answers HTTP/1.1 on the same port (net/http behind
+// the HTTP/2 server), with the same service: a session created over
+// HTTP/1.1 is updated over h2c and released over HTTP/1.1 again.
+func TestHTTP1(t *testing.T) {
+	e := newEnv(t)
+	supi := e.subscriber("h1", "001010000000021", "10.00", account.Prepaid)
+	e.http1 = true
+	r := e.post("/nchf-convergedcharging/v3/chargingdata", smfRequest(supi, 0, e.now,
+		nchf.MultipleUnitUsage{RatingGroup: 10, RequestedUnit: &nchf.RequestedUnit{TotalVolume: 2 * mib}}))
+	if r.status != 201 || len(r.resp.MultipleUnitInformation) != 1 {
+		t.Fatalf("create over HTTP/1.1: %d %s", r.status, r.body)
+	}
+	ref := refOf(t, r.location)
+	e.http1 = false
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/update", smfRequest(supi, 1, e.now, usedVolume(10, 0, mib, 1, mib))); r.status != 200 {
+		t.Fatalf("update over h2c: %d %s", r.status, r.body)
+	}
+	e.http1 = true
+	if r = e.post("/nchf-convergedcharging/v3/chargingdata/"+ref+"/release", smfRequest(supi, 2, e.now, usedVolume(10, 0, mib, 2, 0))); r.status != 204 {
+		t.Fatalf("release over HTTP/1.1: %d %s", r.status, r.body)
+	}
+	if r = e.postRaw("/nchf-convergedcharging/v3/chargingdata", make([]byte, chf.MaxBody+1)); r.status != 413 || r.problem.Status != 413 {
+		t.Fatalf("oversized body over HTTP/1.1: %d %s", r.status, r.body)
+	}
+	if v := e.balance("h1"); v.Balance.String() != "8.0000" || !v.Held.IsZero() {
+		t.Fatalf("balance %s held %s", v.Balance, v.Held)
 	}
 }
 
