@@ -35,6 +35,7 @@ func (s *Service) NewServer(tlsCfg *tls.Config) *h2.Server {
 		MaxBodySize: MaxBody,
 		IdleTimeout: 5 * time.Minute,
 		Logger:      s.cfg.Logger,
+		Metrics:     h2.NewMetrics(s.cfg.Registerer, "sbi"),
 		Fallback: &http.Server{
 			Handler:           s.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,

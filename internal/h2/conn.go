@@ -224,6 +224,7 @@ func (e errConn) Error() string { return fmt.Sprintf("h2: connection error %v: %
 func (c *conn) connError(code http2.ErrCode, reason string) error {
 	c.mu.Lock()
 	if !c.closed {
+		c.s.Metrics.goAwaySent(code)
 		_ = c.wfr.WriteGoAway(c.maxID, code, []byte(reason))
 		c.goingAway, c.goAwayID, c.closing = true, c.maxID, true
 		c.signal()
@@ -491,6 +492,7 @@ func (c *conn) endRequest(st *stream) {
 // dispatch hands a request to a handler goroutine. Under mu.
 func (c *conn) dispatch(st *stream) {
 	st.reading = false
+	c.s.Metrics.request()
 	c.s.handlers.Add(1)
 	go c.run(st)
 }
@@ -577,6 +579,7 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 	if c.closed {
 		return
 	}
+	c.s.Metrics.rstSent(code)
 	_ = c.wfr.WriteRSTStream(id, code)
 	c.signal()
 	if st := c.streams[id]; st != nil {
@@ -629,8 +632,7 @@ func (c *conn) writeResponse(st *stream) {
 		c.finish(st)
 	} else {
 		st.pending = body
-		c.sendData(st)
-		if len(st.pending) > 0 {
+		if !c.sendData(st) {
 			c.blocked = append(c.blocked, st)
 		}
 	}
@@ -650,12 +652,16 @@ func (c *conn) writeHeaderBlock(id uint32, block []byte, end bool) {
 	}
 }
 
-// sendData encodes as much of st.pending as the windows allow. Under mu.
-func (c *conn) sendData(st *stream) {
+// sendData encodes as much of st.pending as the windows allow, and
+// reports whether that was all of it: then the stream is finished and
+// freed, and st must not be touched again. Under mu.
+func (c *conn) sendData(st *stream) (done bool) {
 	st.pending = writeData(c.wfr, st.id, st.pending, c.peerFrame, &c.sendConn, &st.sendWin)
-	if len(st.pending) == 0 {
-		c.finish(st)
+	if len(st.pending) > 0 {
+		return false
 	}
+	c.finish(st)
+	return true
 }
 
 // writeData frames as much of data as the peer's frame size and the
@@ -680,6 +686,7 @@ func (c *conn) finish(st *stream) {
 	if !st.reqDone {
 		// The client is still sending a body we no longer read (RFC 9113
 		// §8.1): tell it to stop.
+		c.s.Metrics.rstSent(http2.ErrCodeNo)
 		_ = c.wfr.WriteRSTStream(st.id, http2.ErrCodeNo)
 	}
 	st.pending = nil
@@ -694,8 +701,7 @@ func (c *conn) sendBlocked() {
 			freeStream(st)
 			continue
 		}
-		c.sendData(st)
-		if len(st.pending) > 0 {
+		if !c.sendData(st) {
 			kept = append(kept, st)
 		}
 	}
@@ -711,6 +717,7 @@ func (c *conn) goAway(code http2.ErrCode) {
 	if c.goingAway || c.closed {
 		return
 	}
+	c.s.Metrics.goAwaySent(code)
 	_ = c.wfr.WriteGoAway(c.maxID, code, nil)
 	c.goingAway, c.goAwayID = true, c.maxID
 	c.signal()
@@ -756,6 +763,7 @@ func (c *conn) writeLoop() {
 				c.close(err)
 				return
 			}
+			c.s.Metrics.wrote(len(buf))
 		}
 		c.mu.Lock()
 		if cap(buf) <= 1<<20 {
@@ -786,10 +794,7 @@ func (c *conn) close(err error) {
 		c.idleTimer.Stop()
 	}
 	for _, st := range c.streams {
-		st.reset = true
-		if st.reading {
-			freeStream(st)
-		}
+		st.reset = true // a handler still running frees its stream; the rest go to the GC
 	}
 	clear(c.streams)
 	c.blocked = nil

@@ -107,6 +107,9 @@ type Server struct {
 	// reading is closed); default 30 s.
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
+	// Metrics, when set, count connections, requests, writes and the
+	// GOAWAY and RST_STREAM frames sent (NewMetrics).
+	Metrics *Metrics
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -297,7 +300,9 @@ func (s *Server) serveConn(nc net.Conn, br *bufio.Reader, isTLS bool) {
 	}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	s.Metrics.connOpened()
 	c.serve()
+	s.Metrics.connClosed()
 	s.mu.Lock()
 	delete(s.conns, c)
 	if s.connsDone != nil && len(s.conns) == 0 {

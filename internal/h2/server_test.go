@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
@@ -107,9 +109,14 @@ func TestServerWithNetHTTPClient(t *testing.T) {
 	base := "http://" + addr
 
 	t.Run("concurrent", func(t *testing.T) {
+		// Four connections: streams are pooled across connections, and a
+		// stream freed while its handler still read it was reused by
+		// another connection (found by the race detector).
+		clients := []*http.Client{client, h2cClient(), h2cClient(), h2cClient()}
 		var wg sync.WaitGroup
 		errs := make(chan error, 64)
 		for w := range 64 {
+			client := clients[w%len(clients)]
 			wg.Go(func() {
 				for i := range 50 {
 					body := fmt.Sprintf(`{"worker":%d,"i":%d}`, w, i)
@@ -536,4 +543,71 @@ func FuzzServerFrames(f *testing.F) {
 			t.Fatal("the server connection did not end after its input did")
 		}
 	})
+}
+
+func TestServerMetrics(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	m := NewMetrics(reg, "test")
+	_, addr := startServer(t, &echo{}, nil, func(s *Server) { s.Metrics = m })
+	client := h2cClient()
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, err := client.Post("http://"+addr+"/p", "application/json", strings.NewReader(strconv.Itoa(i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		})
+	}
+	wg.Wait()
+	clientConns := testutil.ToFloat64(m.conns) // net/http may dial more than one
+	if clientConns < 1 {
+		t.Fatalf("%v connections counted", clientConns)
+	}
+	c := dialRaw(t, addr)
+	c.headers(1, true, ":method", "GET", ":scheme", "http") // no :path: RST_STREAM PROTOCOL_ERROR
+	c.next()
+	c.headers(2, true, ":method", "GET", ":scheme", "http", ":path", "/") // even id: GOAWAY PROTOCOL_ERROR
+	c.next()
+	for name, want := range map[string]float64{
+		"requests":  n,
+		"conns":     clientConns + 1,
+		"rst":       1,
+		"goaway":    1,
+		"open conn": clientConns, // the raw one is closed, the client's are open
+	} {
+		var got float64
+		switch name {
+		case "requests":
+			got = testutil.ToFloat64(m.requests)
+		case "conns":
+			got = testutil.ToFloat64(m.conns)
+		case "rst":
+			got = testutil.ToFloat64(m.rst.WithLabelValues("PROTOCOL_ERROR"))
+		case "goaway":
+			got = testutil.ToFloat64(m.goaway.WithLabelValues("PROTOCOL_ERROR"))
+		case "open conn":
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if got = testutil.ToFloat64(m.open); got == want {
+					break
+				}
+			}
+		}
+		if got != want {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	if w := testutil.ToFloat64(m.writes); w < 1 || w > n+10 {
+		t.Errorf("writes %v for %d requests", w, n)
+	}
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Error(err)
+	}
 }
