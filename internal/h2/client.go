@@ -1165,8 +1165,8 @@ func (b *clHeaderBlock) field(f hpack.HeaderField) {
 	case "location":
 		b.location = f.Value
 	case "content-length":
-		v, err := strconv.ParseInt(f.Value, 10, 64)
-		if err != nil || v < 0 || (b.contentLength >= 0 && v != b.contentLength) {
+		v, ok := contentLength(f.Value, b.contentLength)
+		if !ok {
 			b.malformed = fmt.Sprintf("content-length %q", f.Value)
 			return
 		}

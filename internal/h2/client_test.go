@@ -1004,19 +1004,6 @@ func TestClientServerMisbehaves(t *testing.T) {
 // FuzzClientFrames feeds arbitrary bytes as the server's frames after its
 // SETTINGS: the client must neither panic nor hang.
 func FuzzClientFrames(f *testing.F) {
-	frames := func(write func(fr *http2.Framer, enc func(kv ...string) []byte)) []byte {
-		var b, hb bytes.Buffer
-		fr := http2.NewFramer(&b, nil)
-		e := hpack.NewEncoder(&hb)
-		write(fr, func(kv ...string) []byte {
-			hb.Reset()
-			for i := 0; i+1 < len(kv); i += 2 {
-				_ = e.WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
-			}
-			return bytes.Clone(hb.Bytes())
-		})
-		return b.Bytes()
-	}
 	f.Add(frames(func(fr *http2.Framer, enc func(kv ...string) []byte) {
 		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(":status", "201", "location", "/x/1"), EndHeaders: true})
 		_ = fr.WriteData(1, true, []byte(`{"a":1}`))

@@ -347,6 +347,16 @@ func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	return nil
 }
 
+// contentLength parses a content-length field; prev is the value of an
+// earlier one in the same message (-1: none), which it must repeat.
+func contentLength(v string, prev int64) (int64, bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || (prev >= 0 && n != prev) {
+		return 0, false
+	}
+	return n, true
+}
+
 // connection-specific fields a request must not carry (RFC 9113 §8.2.2).
 var connSpecific = map[string]bool{
 	"connection": true, "keep-alive": true, "proxy-connection": true, "transfer-encoding": true, "upgrade": true,
@@ -439,8 +449,8 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		case hf.Name == "te" && hf.Value != "trailers":
 			return c.refuse(st, http2.ErrCodeProtocol)
 		case hf.Name == "content-length":
-			n, err := strconv.ParseInt(hf.Value, 10, 64)
-			if err != nil || n < 0 || (st.clen >= 0 && st.clen != n) {
+			n, ok := contentLength(hf.Value, st.clen)
+			if !ok {
 				return c.refuse(st, http2.ErrCodeProtocol)
 			}
 			st.clen = n

@@ -481,23 +481,26 @@ func TestServerCurl(t *testing.T) {
 	}
 }
 
+// frames is the seed corpus of the frame fuzzers: the frames write encodes,
+// enc giving a header block (one HPACK encoder for the whole input).
+func frames(write func(fr *http2.Framer, enc func(kv ...string) []byte)) []byte {
+	var b, hb bytes.Buffer
+	fr := http2.NewFramer(&b, nil)
+	e := hpack.NewEncoder(&hb)
+	write(fr, func(kv ...string) []byte {
+		hb.Reset()
+		for i := 0; i+1 < len(kv); i += 2 {
+			_ = e.WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
+		}
+		return bytes.Clone(hb.Bytes())
+	})
+	return b.Bytes()
+}
+
 // FuzzServerFrames feeds arbitrary bytes, after the preface and a SETTINGS
 // frame, to a server connection: it must neither panic nor hang (the
 // connection ends once the input does), whatever the frames say.
 func FuzzServerFrames(f *testing.F) {
-	frames := func(write func(fr *http2.Framer, enc func(kv ...string) []byte)) []byte {
-		var b, hb bytes.Buffer
-		fr := http2.NewFramer(&b, nil)
-		e := hpack.NewEncoder(&hb)
-		write(fr, func(kv ...string) []byte {
-			hb.Reset()
-			for i := 0; i+1 < len(kv); i += 2 {
-				_ = e.WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
-			}
-			return bytes.Clone(hb.Bytes())
-		})
-		return b.Bytes()
-	}
 	post := []string{":method", "POST", ":scheme", "http", ":path", "/p", ":authority", "x", "content-type", "application/json"}
 	f.Add(frames(func(fr *http2.Framer, enc func(kv ...string) []byte) {
 		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(post...), EndHeaders: true})
