@@ -794,6 +794,9 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	// waits in the pacer, and its latency still counts from when it was
 	// due.
 	pace := newPacer(ctx, start, end, every, cfg.Concurrency)
+	cpuCtx, cpuCancel := context.WithCancel(ctx)
+	defer cpuCancel()
+	cpu := cpuWindow(cpuCtx, g.api, measureFrom, end)
 	for i := range cfg.Concurrency {
 		w := &chfWorker{g: g, conn: clients.conns[i%len(clients.conns)], live: &live,
 			rng: mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))), recording: true, measureFrom: measureFrom,
@@ -871,6 +874,14 @@ func (g *chfGen) load(ctx context.Context) (CHFLoadReport, error) {
 	rep.Release = kinds[chfRelease].report(window)
 	rep.SMS = kinds[chfSMS].report(window)
 	rep.Requests, rep.RequestsPerSec, rep.Errors = rep.All.Requests, rep.All.RequestsPerSec, rep.All.Errors
+	select {
+	case s, ok := <-cpu:
+		if ok && rep.Requests > 0 {
+			rep.ServerCPU = &ServerCPUReport{Seconds: round3(s), Cores: round3(s / window.Seconds()),
+				MicrosPerRequest: round3(s * 1e6 / float64(rep.Requests))}
+		}
+	case <-time.After(time.Until(end) + 3*time.Second): // the server did not answer in time
+	}
 	for _, w := range workers {
 		c := w.counts
 		s := &rep.Sessions

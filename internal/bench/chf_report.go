@@ -113,6 +113,9 @@ type CHFLoadReport struct {
 	SMS      CHFKindReport    `json:"sms"`
 	Sessions CHFSessionReport `json:"sessions"`
 	Runtime  RuntimeReport    `json:"generator_runtime"`
+	// ServerCPU is the server's CPU in the window, when its metrics could
+	// be read (tollgate serve's /metrics on the --api address).
+	ServerCPU *ServerCPUReport `json:"server_cpu,omitempty"`
 }
 
 // CHFKindReport is one kind of request (or all of them) in the measured
@@ -274,6 +277,9 @@ func (r *CHFReport) WriteText(w io.Writer) error {
 		s.Created, s.Completed, s.Abandoned, s.CutShort, s.Lost, s.ReleasedAfter)
 	if s.ReleaseAfterFailed > 0 {
 		p("  %d releases after the run failed", s.ReleaseAfterFailed)
+	}
+	if c := l.ServerCPU; c != nil {
+		p("  server CPU (its process_cpu_seconds_total): %.2fs in the window = %.2f cores, %.1f µs per request", c.Seconds, c.Cores, c.MicrosPerRequest)
 	}
 	rt := l.Runtime
 	p("  generator's go runtime: scheduler latency p50 %.3fms p99 %.3fms max %.3fms; %d GC cycles, %.1fms stopped",

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -364,6 +365,10 @@ func newFakeAdmin(t *testing.T) *fakeAdmin {
 var accountPathRE = regexp.MustCompile(`^/api/v1/accounts/(bench-chf-[0-9]+)/(subscribers|plan-assignments|topups)$`)
 
 func (a *fakeAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/metrics" {
+		http.NotFound(w, r) // no server CPU in the report
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -846,5 +851,52 @@ func TestCHFTimeouts(t *testing.T) {
 	}
 	if ok := l.All.Requests - l.All.Errors; ok < 5*timeouts {
 		t.Errorf("%d answered, %d timed out: requests after a timeout fail too?", ok, timeouts)
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	for in, want := range map[string]float64{
+		"# HELP process_cpu_seconds_total x\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 28.97\n": 28.97,
+		"go_gc_duration_seconds_count 8\nprocess_cpu_seconds_total 1e+01\nprocess_open_fds 12\n":                          10,
+		"process_cpu_seconds_total_other 3\n": -1,
+		"process_cpu_seconds_total x\n":       -1,
+		"":                                    -1,
+	} {
+		got, ok := processCPU(bufio.NewScanner(strings.NewReader(in)))
+		if (want < 0) != !ok || (ok && got != want) {
+			t.Errorf("processCPU(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+}
+
+// TestCHFServerCPU: with a /metrics beside the admin API, the report has
+// the server's CPU in the window, from the counter's growth.
+func TestCHFServerCPU(t *testing.T) {
+	f := newFakeCHF(t)
+	srv := startH2C(t, f)
+	var reads atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		n := reads.Add(1) // 10 s of CPU per read: the window is one step
+		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %d\n", 100+10*n)
+	})
+	adm := httptest.NewServer(mux)
+	t.Cleanup(adm.Close)
+	cfg := chfTestConfig(srv.URL)
+	cfg.API, cfg.Warmup, cfg.Duration = adm.URL, 100*time.Millisecond, 500*time.Millisecond
+	rep, err := RunCHF(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Load.ServerCPU
+	if c == nil || c.Seconds != 10 || reads.Load() != 2 {
+		t.Fatalf("server CPU %+v after %d reads", c, reads.Load())
+	}
+	if want := 10e6 / float64(rep.Load.Requests); c.MicrosPerRequest < want*0.99 || c.MicrosPerRequest > want*1.01 || c.Cores < 15 || c.Cores > 25 {
+		t.Fatalf("server CPU %+v for %d requests in %.3fs", c, rep.Load.Requests, rep.Load.Seconds)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteText(&b); err != nil || !strings.Contains(b.String(), "server CPU") {
+		t.Fatalf("text report lacks the server CPU: %v\n%s", err, b.String())
 	}
 }
