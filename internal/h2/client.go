@@ -71,9 +71,6 @@ const (
 	clDefaultWindow = 65535
 	// clReadBuffer is the size of the reader's buffer.
 	clReadBuffer = 64 << 10
-	// clMaxSpare: a write buffer that grew beyond this is dropped after
-	// its write rather than kept for the next.
-	clMaxSpare = 1 << 20
 	// clFinalWrite bounds the last write of a closing connection (its
 	// GOAWAY).
 	clFinalWrite = time.Second
@@ -207,7 +204,7 @@ type ClientConn struct {
 	block clHeaderBlock
 
 	mu          sync.Mutex
-	out         clBuffer      // frames waiting for the writer
+	out         frameBuf      // frames waiting for the writer
 	wfr         *http2.Framer // writes into out
 	flushQueued bool          // flushCh was signalled and the writer has not taken out yet
 	enc         *hpack.Encoder
@@ -231,14 +228,6 @@ type ClientConn struct {
 	recvUnacked int64
 	goAway      *GoAwayError
 	err         error // terminal: every call fails with it
-}
-
-// clBuffer collects the frames the Framer writes.
-type clBuffer struct{ b []byte }
-
-func (w *clBuffer) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
 }
 
 // clNetReader remembers the connection's read error, to tell a lost
@@ -738,8 +727,7 @@ func (c *ClientConn) writeLoop() {
 		// one write for all of them (a tenth of the writes under load).
 		runtime.Gosched()
 		c.mu.Lock()
-		buf := c.out.b
-		c.out.b = spare[:0]
+		buf := c.out.swap(spare)
 		c.flushQueued = false
 		dead := c.err != nil
 		c.mu.Unlock()
@@ -752,10 +740,7 @@ func (c *ClientConn) writeLoop() {
 		if dead {
 			return
 		}
-		spare = nil
-		if cap(buf) <= clMaxSpare {
-			spare = buf
-		}
+		spare = reusable(buf)
 	}
 }
 

@@ -48,9 +48,8 @@ type conn struct {
 
 	mu        sync.Mutex
 	streams   map[uint32]*stream // open: being read, handled, or written
-	out       []byte             // encoded frames waiting for the writer
-	spare     []byte
-	wfr       *http2.Framer // writes into out; under mu
+	out       frameBuf           // encoded frames waiting for the writer
+	wfr       *http2.Framer      // writes into out; under mu
 	enc       *hpack.Encoder
 	hbuf      bytes.Buffer
 	sendConn  int64 // connection send window
@@ -121,17 +120,9 @@ func newConn(s *Server, nc net.Conn, br *bufio.Reader, isTLS bool) *conn {
 	c.rfr.MaxHeaderListSize = s.maxHeaders()
 	c.rfr.SetMaxReadFrameSize(16384) // SETTINGS_MAX_FRAME_SIZE: the default, not announced
 	c.rfr.SetReuseFrames()
-	c.wfr = http2.NewFramer(outWriter{c}, nil)
+	c.wfr = http2.NewFramer(&c.out, nil)
 	c.enc = hpack.NewEncoder(&c.hbuf)
 	return c
-}
-
-// outWriter appends what the write framer encodes to out (under mu).
-type outWriter struct{ c *conn }
-
-func (w outWriter) Write(p []byte) (int, error) {
-	w.c.out = append(w.c.out, p...)
-	return len(p), nil
 }
 
 // signal wakes the writer.
@@ -756,6 +747,7 @@ func (c *conn) idleCheck() {
 
 // writeLoop writes what was encoded, a batch per syscall.
 func (c *conn) writeLoop() {
+	var spare []byte
 	for {
 		<-c.wake
 		// Let the handlers that are about to answer run first: their
@@ -763,8 +755,7 @@ func (c *conn) writeLoop() {
 		// than the wait, at any load).
 		runtime.Gosched()
 		c.mu.Lock()
-		buf := c.out
-		c.out, c.spare = c.spare[:0], nil
+		buf := c.out.swap(spare)
 		closeAfter := c.closing || c.closed || (c.goingAway && len(c.streams) == 0)
 		c.mu.Unlock()
 		if len(buf) > 0 {
@@ -775,11 +766,9 @@ func (c *conn) writeLoop() {
 			}
 			c.s.Metrics.wrote(len(buf))
 		}
+		spare = reusable(buf)
 		c.mu.Lock()
-		if cap(buf) <= 1<<20 {
-			c.spare = buf[:0]
-		}
-		more := len(c.out) > 0
+		more := len(c.out.b) > 0
 		c.mu.Unlock()
 		if closeAfter && !more {
 			c.close(io.EOF)
