@@ -557,14 +557,7 @@ type clFakeReq struct {
 	ended  bool
 }
 
-func (r *clFakeReq) header(name string) string {
-	for _, f := range r.fields {
-		if f.Name == name {
-			return f.Value
-		}
-	}
-	return ""
-}
+func (r *clFakeReq) header(name string) string { return (&Request{Fields: r.fields}).Header(name) }
 
 // clFake starts a listener whose connections get the server preface with
 // settings and are then handed to script.

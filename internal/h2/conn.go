@@ -57,7 +57,6 @@ type conn struct {
 	peerFrame int   // the peer's SETTINGS_MAX_FRAME_SIZE
 	blocked   []*stream
 	goingAway bool
-	goAwayID  uint32
 	closing   bool // write what is in out, then close
 	closed    bool
 	lastIdle  time.Time // when streams became empty
@@ -217,7 +216,7 @@ func (c *conn) connError(code http2.ErrCode, reason string) error {
 	if !c.closed {
 		c.s.Metrics.goAwaySent(code)
 		_ = c.wfr.WriteGoAway(c.maxID, code, []byte(reason))
-		c.goingAway, c.goAwayID, c.closing = true, c.maxID, true
+		c.goingAway, c.closing = true, true
 		c.signal()
 	}
 	c.mu.Unlock()
@@ -720,7 +719,7 @@ func (c *conn) goAway(code http2.ErrCode) {
 	}
 	c.s.Metrics.goAwaySent(code)
 	_ = c.wfr.WriteGoAway(c.maxID, code, nil)
-	c.goingAway, c.goAwayID = true, c.maxID
+	c.goingAway = true
 	c.signal()
 }
 
