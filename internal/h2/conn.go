@@ -489,12 +489,12 @@ func (c *conn) endRequest(st *stream) {
 	c.dispatch(st)
 }
 
-// dispatch hands a request to a handler goroutine. Under mu.
+// dispatch hands a request to a handler goroutine (see workers). Under mu.
 func (c *conn) dispatch(st *stream) {
 	st.reading = false
 	c.s.Metrics.request()
 	c.s.handlers.Add(1)
-	go c.run(st)
+	c.s.workers.run(job{c, st})
 }
 
 func (c *conn) run(st *stream) {

@@ -118,7 +118,8 @@ type Server struct {
 	fbOnce    sync.Once
 	fbErr     chan error
 	shutdown  bool
-	handlers  atomic.Int64  // handler goroutines running
+	handlers  atomic.Int64  // handlers running
+	workers   workers       // the goroutines that run them
 	connsDone chan struct{} // closed when conns is empty during Shutdown
 }
 
@@ -362,6 +363,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+	s.workers.close()
 	if fbDone != nil {
 		<-fbDone
 		if err == nil && fbErr != nil && !errors.Is(fbErr, http.ErrServerClosed) {
@@ -373,6 +375,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close closes the listeners and every connection at once.
 func (s *Server) Close() error {
+	s.workers.close()
 	s.mu.Lock()
 	s.shutdown = true
 	for ln := range s.listeners {
