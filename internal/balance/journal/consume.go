@@ -32,12 +32,6 @@ const (
 	consumeIdleWait   = 5 * time.Second
 	consumeBackoffMin = 100 * time.Millisecond
 	consumeBackoffMax = 10 * time.Second
-	// minLingerWait: a linger with less left than this does not ask the
-	// server again (a pull request's expiry must be positive).
-	minLingerWait = time.Millisecond
-	// maxLingerPull bounds one pull request of a linger, and so how long
-	// a lingering Consume takes to notice that ctx is done.
-	maxLingerPull = 250 * time.Millisecond
 )
 
 // ConsumeOptions tune [Journal.ConsumeWith]. The zero value is what
@@ -47,10 +41,10 @@ type ConsumeOptions struct {
 	// DefaultConsumeBatch.
 	MaxBatch int
 	// Linger gathers larger batches: once a batch has its first record,
-	// Consume waits for more until the oldest record of the batch was
-	// stored Linger ago (never longer than Linger from now, whatever the
-	// clocks say) or MaxBatch records are there, then calls fn. 0 calls
-	// fn at once with whatever is available.
+	// Consume waits until that record was stored Linger ago (never longer
+	// than Linger from now, whatever the clocks say), then takes what
+	// arrived meanwhile, up to MaxBatch, and calls fn. A backlog is taken
+	// without waiting. 0 calls fn at once with whatever is available.
 	Linger time.Duration
 	// Gathering, when not nil, is called with the first records of a
 	// batch before Consume lingers for more: they are delivered but fn
@@ -208,57 +202,43 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opts Consu
 	if err != nil || len(msgs) >= opts.MaxBatch {
 		return msgs, recs, err
 	}
-	if opts.Linger <= 0 {
-		// Hand over what we have even if this fails; the rest comes
-		// with the next fetch.
-		rest, _ := collect(cons.FetchNoWait(opts.MaxBatch - len(msgs)))
-		recs, err = j.appendRecords(recs, rest)
-		return append(msgs, rest...), recs, err
+	if opts.Linger > 0 {
+		j.linger(ctx, recs, opts)
 	}
+	// Hand over what we have even if this pull fails; the rest comes
+	// with the next fetch.
+	more, _ := collect(cons.FetchNoWait(opts.MaxBatch - len(msgs)))
+	recs, err = j.appendRecords(recs, more)
+	return append(msgs, more...), recs, err
+}
+
+// linger waits until the oldest of the first records was stored
+// opts.Linger ago (at most opts.Linger from now), or ctx ends; the records
+// appended meanwhile are then taken in one pull. A pull left open instead
+// would have the server deliver each record the moment it is appended — a
+// wake-up of the consumer, the connection and the projector per append, on
+// the cores that serve requests. Measured with `bench chf --rate 10000`
+// (updates only), alternated runs: 5–9 µs less server CPU per request.
+func (j *Journal) linger(ctx context.Context, first []Record, opts ConsumeOptions) {
 	if opts.Gathering != nil {
-		opts.Gathering(recs)
+		opts.Gathering(first)
 	}
-	// Linger from the oldest record's store time, at most Linger from now.
-	oldest := recs[0].Time
-	for _, r := range recs {
+	oldest := first[0].Time
+	for _, r := range first {
 		if r.Time.Before(oldest) {
 			oldest = r.Time
 		}
 	}
-	deadline := time.Now().Add(opts.Linger)
-	if end := oldest.Add(opts.Linger); end.Before(deadline) {
-		deadline = end
+	wait := min(opts.Linger, time.Until(oldest.Add(opts.Linger)))
+	if wait <= 0 {
+		return
 	}
-	for len(msgs) < opts.MaxBatch && ctx.Err() == nil {
-		var (
-			wait = time.Until(deadline)
-			more []jetstream.Msg
-		)
-		if wait < minLingerWait {
-			more, err = collect(cons.FetchNoWait(opts.MaxBatch - len(msgs)))
-		} else {
-			// The server ends each pull request at its expiry, and the
-			// client waits for that: a request abandoned early would stay
-			// on the server and take records nobody reads (until
-			// AckWait). Pulls of at most maxLingerPull keep a stop
-			// prompt.
-			more, err = collect(cons.Fetch(opts.MaxBatch-len(msgs), jetstream.FetchMaxWait(min(wait, maxLingerPull))))
-		}
-		msgs = append(msgs, more...)
-		var aerr error
-		if recs, aerr = j.appendRecords(recs, more); aerr != nil {
-			return msgs, recs, aerr
-		}
-		if err != nil || wait < minLingerWait {
-			// Hand over what we have; the rest comes with the next fetch.
-			break
-		}
-		if wait <= maxLingerPull && len(more) == 0 {
-			// The linger is over (the last pull waited it out).
-			break
-		}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
-	return msgs, recs, nil
 }
 
 // errBadMessage: a delivered message has no JetStream metadata.
