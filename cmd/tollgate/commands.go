@@ -12,6 +12,7 @@ func usage(w io.Writer) {
 
 Usage:
   tollgate serve [flags]          run the server
+  tollgate ledger [flags]         run the SQL ledger projection apart from serve (--nats-url)
   tollgate config check [flags]   print the effective configuration, or every problem in it
   tollgate bench balance [flags]  benchmark the balance engine (docs/benchmarks.md)
   tollgate version                print the version
@@ -31,6 +32,8 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serveCmd([]string{"-h"}, stdout, stdout, noEnv)
+	case "ledger":
+		return ledgerCmd([]string{"-h"}, stdout, stdout, noEnv)
 	case "config":
 		return configCmd([]string{"check", "-h"}, stdout, stdout, noEnv)
 	case "bench":

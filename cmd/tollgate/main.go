@@ -50,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer, lookup func(string) (string, b
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serveCmd(rest, stdout, stderr, lookup)
+	case "ledger":
+		return ledgerCmd(rest, stdout, stderr, lookup)
 	case "config":
 		return configCmd(rest, stdout, stderr, lookup)
 	case "bench":

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tollgate-billing/tollgate/internal/clusterstate"
+	"github.com/tollgate-billing/tollgate/internal/config"
 	"github.com/tollgate-billing/tollgate/internal/node"
 	"github.com/tollgate-billing/tollgate/internal/server"
 )
@@ -27,7 +28,42 @@ func serveCmd(args []string, _, stderr io.Writer, lookup func(string) (string, b
 		printProblems(stderr, "invalid configuration", err)
 		return exitError
 	}
+	return runServer(cfg, stderr, func(n *node.Node) server.Options {
+		return server.Options{API: n.Handler(), Subsystems: n.Subsystems()}
+	})
+}
 
+// ledgerCmd runs the SQL ledger projection on its own, for a serving node
+// started with balance.ledger_projection false (docs/operations.md).
+func ledgerCmd(args []string, _, stderr io.Writer, lookup func(string) (string, bool)) int {
+	fs, cf := newConfigFlagSet("ledger", "Run the SQL ledger projection of a serving node's balance journal, in this\n"+
+		"process: for `tollgate serve --ledger-projection=false`, so that the projection's\n"+
+		"CPU can be given a lower priority (nice) or another machine. --nats-url names\n"+
+		"the serving node's NATS (its nats.embedded.listen, or the cluster's); the\n"+
+		"records store is the serving node's (--store-dsn: its SQLite file or PostgreSQL).\n"+
+		"Metrics and health on --http-addr. SIGTERM or SIGINT stops it after the\n"+
+		"transaction in hand; what it had not written is projected by the next run.", stderr)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	cfg, err := loadConfig(cf, lookup)
+	if err != nil {
+		printProblems(stderr, "invalid configuration", err)
+		return exitError
+	}
+	if cfg.NATS.URL == "" {
+		fmt.Fprintln(stderr, "tollgate ledger: --nats-url is required: the journal is in the serving node's NATS JetStream")
+		return exitUsage
+	}
+	return runServer(cfg, stderr, func(n *node.Node) server.Options {
+		return server.Options{Subsystems: n.LedgerSubsystems()}
+	})
+}
+
+// runServer runs a server with the options parts returns for its node until
+// SIGTERM or SIGINT (a second one kills the process at once); SIGHUP
+// reloads tariff plans.
+func runServer(cfg config.Config, stderr io.Writer, parts func(*node.Node) server.Options) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -42,13 +78,10 @@ func serveCmd(args []string, _, stderr io.Writer, lookup func(string) (string, b
 	reg := prometheus.NewRegistry()
 	var srv *server.Server
 	n := node.New(cfg, logger, reg, func() *clusterstate.Conn { return srv.Cluster() })
-	srv, err = server.New(cfg, server.Options{
-		Logger:        logger,
-		Registry:      reg,
-		ReloadSignals: hup, // SIGHUP reloads the tariff plans (node's Reloader)
-		API:           n.Handler(),
-		Subsystems:    n.Subsystems(),
-	})
+	opts := parts(n)
+	opts.Logger, opts.Registry = logger, reg
+	opts.ReloadSignals = hup // SIGHUP reloads the tariff plans (node's Reloader)
+	srv, err := server.New(cfg, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "tollgate: %v\n", err)
 		return exitError

@@ -41,11 +41,19 @@ func (p *proc) logs() string {
 	return p.log.String()
 }
 
-// startServe starts the binary with args and waits for /healthz 200.
+// startServe starts `tollgate serve` with args and waits for /healthz 200.
 func startServe(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, addr: freePort(t), sbi: freePort(t), exited: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--http-addr", p.addr, "--sbi-addr", p.sbi}, args...)...)
+	return p.start(bin, append([]string{"serve", "--http-addr", p.addr, "--sbi-addr", p.sbi}, args...)...)
+}
+
+// start runs the binary with args (which must make it listen on p.addr)
+// and waits for /healthz 200; the process is killed at the test's end.
+func (p *proc) start(bin string, args ...string) *proc {
+	t := p.t
+	t.Helper()
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stderr = p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -287,6 +287,12 @@ type Balance struct {
 	// transaction) after it was journaled. 0 writes whatever is available
 	// at once. Default 200ms; at most 10s.
 	LedgerLinger Duration `yaml:"ledger_linger"`
+	// LedgerProjection runs the SQL ledger projection in this process.
+	// false leaves it to another process — `tollgate ledger`, on this
+	// machine at a lower CPU priority or on another one — which reads the
+	// same journal (the engine still never truncates what the projection
+	// has not read). Default true.
+	LedgerProjection bool `yaml:"ledger_projection"`
 }
 
 // Default values.
@@ -333,6 +339,7 @@ func Default() Config {
 			IdempotencyWindow:  Duration(time.Hour),
 			IdempotencyMaxKeys: 1 << 16,
 			LedgerLinger:       Duration(DefaultLedgerLinger),
+			LedgerProjection:   true,
 		},
 		CHF: CHF{
 			RatingGroups: []RatingGroup{

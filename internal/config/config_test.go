@@ -117,6 +117,7 @@ balance:
   idempotency_window: 1h
   idempotency_max_keys: 200000
   ledger_linger: 50ms
+  ledger_projection: false
 chf:
   rating_groups:
     - {id: 1, service: data, units: volume, quota: 5000000}
@@ -157,7 +158,7 @@ func TestParseFull(t *testing.T) {
 		Rating: Rating{PlansDir: "/etc/tollgate/plans", ReloadInterval: Duration(5 * time.Minute)},
 		Balance: Balance{Partitions: 64, NodeID: "chf-1", LeaseTTL: Duration(3 * time.Second), MaxBatch: 512,
 			SnapshotEvery: 5000, IdempotencyWindow: Duration(time.Hour), IdempotencyMaxKeys: 200000,
-			LedgerLinger: Duration(50 * time.Millisecond)},
+			LedgerLinger: Duration(50 * time.Millisecond), LedgerProjection: false},
 		CHF: CHF{
 			RatingGroups: []RatingGroup{{ID: 1, Service: "data", Units: UnitsVolume, Quota: 5000000},
 				{ID: 2, Service: "video", Units: UnitsVolume, Offline: true}},

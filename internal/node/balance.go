@@ -67,6 +67,27 @@ func (b *balanceSub) Stop(ctx context.Context) error {
 	return nil
 }
 
+// journalSub opens the balance journal without an engine: the ledger
+// projection of `tollgate ledger` reads it.
+type journalSub Node
+
+func (j *journalSub) Name() string { return "journal" }
+
+func (j *journalSub) Start(ctx context.Context) error {
+	conn := j.cluster()
+	if conn == nil {
+		return errors.New("journal: cluster state is not open")
+	}
+	jr, err := journal.Open(ctx, conn.JS(), journal.Config{LeaseTTL: j.cfg.Balance.LeaseTTL.Std()})
+	if err != nil {
+		return err
+	}
+	j.journal.Store(jr)
+	return nil
+}
+
+func (j *journalSub) Stop(context.Context) error { return nil }
+
 // ledgerSub projects the journals into the SQL ledger (a Runner).
 type ledgerSub Node
 

@@ -76,9 +76,21 @@ func New(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, clus
 	return n
 }
 
-// Subsystems returns the node's subsystems in start order.
+// Subsystems returns the node's subsystems in start order. The SQL ledger
+// projection is among them unless balance.ledger_projection is false.
 func (n *Node) Subsystems() []server.Subsystem {
-	return []server.Subsystem{(*records)(n), (*balanceSub)(n), (*ledgerSub)(n), (*ratingSub)(n), (*chfSub)(n)}
+	subs := []server.Subsystem{(*records)(n), (*balanceSub)(n)}
+	if n.cfg.Balance.LedgerProjection {
+		subs = append(subs, (*ledgerSub)(n))
+	}
+	return append(subs, (*ratingSub)(n), (*chfSub)(n))
+}
+
+// LedgerSubsystems returns the subsystems of `tollgate ledger`: the SQL
+// records store and the ledger projection of the journal that another
+// process's balance engine appends to.
+func (n *Node) LedgerSubsystems() []server.Subsystem {
+	return []server.Subsystem{(*records)(n), (*journalSub)(n), (*ledgerSub)(n)}
 }
 
 // Handler serves the admin API once the subsystems have started (the server
