@@ -65,15 +65,10 @@ func configCmd(args []string, stdout, stderr io.Writer, lookup func(string) (str
 		}
 		return exitUsage
 	}
-	fs, cf := newConfigFlagSet("config check", "Print the effective configuration (defaults, file, environment and flags\n"+
-		"merged; passwords redacted) and exit 0, or list every problem and exit 1.", stderr)
-	if code, ok := parseFlags(fs, args[1:]); !ok {
+	cfg, code, ok := commandConfig("config check", "Print the effective configuration (defaults, file, environment and flags\n"+
+		"merged; passwords redacted) and exit 0, or list every problem and exit 1.", args[1:], stderr, lookup)
+	if !ok {
 		return code
-	}
-	cfg, err := loadConfig(cf, lookup)
-	if err != nil {
-		printProblems(stderr, "invalid configuration", err)
-		return exitError
 	}
 	fmt.Fprintf(stdout, "# tollgate effective configuration (secrets redacted)\n%s", cfg)
 	return exitOK
