@@ -52,6 +52,7 @@ type benchBalanceOpts struct {
 	json       bool
 	cpuProfile string
 	recProfile string
+	tracePath  string
 }
 
 // parseBenchBalance parses the flags; ok is false when the command should
@@ -79,6 +80,7 @@ func parseBenchBalance(args []string, w io.Writer) (benchBalanceOpts, int, bool)
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the random account choice")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (go tool pprof)")
+	fs.StringVar(&o.tracePath, "trace", "", "write a Go execution trace of the load phase to `FILE` (go tool trace); keep --duration short")
 	fs.StringVar(&o.recProfile, "recovery-cpuprofile", "", "with --recovery: write a CPU profile of the restart after the crash to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprint(w, "Usage: tollgate bench balance [flags]\n\n"+
@@ -106,7 +108,7 @@ func benchBalanceCmd(args []string, stdout, stderr io.Writer) int {
 	for _, pf := range []struct {
 		path string
 		dst  *io.Writer
-	}{{o.cpuProfile, &o.cfg.CPUProfile}, {o.recProfile, &o.cfg.RecoveryProfile}} {
+	}{{o.cpuProfile, &o.cfg.CPUProfile}, {o.recProfile, &o.cfg.RecoveryProfile}, {o.tracePath, &o.cfg.Trace}} {
 		if pf.path == "" {
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync"
@@ -363,6 +364,11 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 			return LoadReport{}, fmt.Errorf("bench: cpu profile: %w", err)
 		}
 	}
+	if cfg.Trace != nil {
+		if err := trace.Start(cfg.Trace); err != nil {
+			return LoadReport{}, fmt.Errorf("bench: trace: %w", err)
+		}
+	}
 	pairEvery := 0.0 // open loop: ns between pairs
 	if cfg.Rate > 0 {
 		pairEvery = 2e9 / float64(cfg.Rate)
@@ -451,6 +457,9 @@ func (h *harness) load(ctx context.Context, cfg BalanceConfig) (LoadReport, erro
 	rtAfter := readRuntime()
 	if cfg.CPUProfile != nil {
 		pprof.StopCPUProfile()
+	}
+	if cfg.Trace != nil {
+		trace.Stop()
 	}
 	<-lagDone
 	if err := ctx.Err(); err != nil {

@@ -62,6 +62,9 @@ type BalanceConfig struct {
 	Seed uint64
 	// CPUProfile, when not nil, receives a CPU profile of the load phase.
 	CPUProfile io.Writer
+	// Trace, when set, receives a Go execution trace of the load phase
+	// (go tool trace): where the goroutines of a latency spike waited.
+	Trace io.Writer
 	// RecoveryProfile, when not nil, receives a CPU profile of the first
 	// engine restart of the recovery measurement (after the crash).
 	RecoveryProfile io.Writer
