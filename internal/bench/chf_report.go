@@ -282,8 +282,8 @@ func (r *CHFReport) WriteText(w io.Writer) error {
 		p("  server CPU (its process_cpu_seconds_total): %.2fs in the window = %.2f cores, %.1f µs per request", c.Seconds, c.Cores, c.MicrosPerRequest)
 	}
 	rt := l.Runtime
-	p("  generator's go runtime: scheduler latency p50 %.3fms p99 %.3fms max %.3fms; %d GC cycles, %.1fms stopped",
-		rt.SchedP50Ms, rt.SchedP99Ms, rt.SchedMaxMs, rt.GCCycles, rt.GCPauseMs)
+	p("  generator's go runtime: scheduler latency p50 %.3fms p99 %.3fms max %.3fms; %d GC cycles, %.1fms stopped; %.0f MB allocated",
+		rt.SchedP50Ms, rt.SchedP99Ms, rt.SchedMaxMs, rt.GCCycles, rt.GCPauseMs, rt.AllocatedMB)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

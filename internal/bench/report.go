@@ -224,8 +224,8 @@ func (r *BalanceReport) WriteText(w io.Writer) error {
 	p("  group commit: %d appends, ops/append mean %.1f p50 %.1f p99 %.1f; append latency mean %.3fms p50 %.3fms p99 %.3fms",
 		bt.Appends, bt.MeanOps, bt.P50Ops, bt.P99Ops, bt.AppendMeanMs, bt.AppendP50Ms, bt.AppendP99Ms)
 	rt := l.Runtime
-	p("  go runtime: scheduler latency p50 %.3fms p99 %.3fms max %.3fms; %d GC cycles, %.1fms stopped",
-		rt.SchedP50Ms, rt.SchedP99Ms, rt.SchedMaxMs, rt.GCCycles, rt.GCPauseMs)
+	p("  go runtime: scheduler latency p50 %.3fms p99 %.3fms max %.3fms; %d GC cycles, %.1fms stopped; %.0f MB allocated",
+		rt.SchedP50Ms, rt.SchedP99Ms, rt.SchedMaxMs, rt.GCCycles, rt.GCPauseMs, rt.AllocatedMB)
 	if len(bt.Sizes) > 0 {
 		var parts []string
 		for _, s := range bt.Sizes {

@@ -15,14 +15,17 @@ type RuntimeReport struct {
 	SchedMaxMs float64 `json:"sched_max_ms"`
 	GCPauseMs  float64 `json:"gc_pause_total_ms"`
 	GCCycles   uint64  `json:"gc_cycles"`
+	// AllocatedMB is the heap allocated during the phase: what drives the
+	// GC cycles, whose marking of a large state slows everything.
+	AllocatedMB float64 `json:"allocated_mb"`
 }
 
-var runtimeSamples = []string{"/sched/latencies:seconds", "/sched/pauses/total/gc:seconds", "/gc/cycles/total:gc-cycles"}
+var runtimeSamples = []string{"/sched/latencies:seconds", "/sched/pauses/total/gc:seconds", "/gc/cycles/total:gc-cycles", "/gc/heap/allocs:bytes"}
 
 // runtimeSnap is a reading of the runtime metrics RuntimeReport is made of.
 type runtimeSnap struct {
 	sched, pauses *metrics.Float64Histogram
-	cycles        uint64
+	cycles, alloc uint64
 }
 
 func readRuntime() runtimeSnap {
@@ -40,6 +43,9 @@ func readRuntime() runtimeSnap {
 	}
 	if s[2].Value.Kind() == metrics.KindUint64 {
 		r.cycles = s[2].Value.Uint64()
+	}
+	if s[3].Value.Kind() == metrics.KindUint64 {
+		r.alloc = s[3].Value.Uint64()
 	}
 	return r
 }
@@ -60,6 +66,7 @@ func (r runtimeSnap) since(before runtimeSnap) RuntimeReport {
 		}
 	}
 	rep.GCCycles = r.cycles - before.cycles
+	rep.AllocatedMB = float64(r.alloc-before.alloc) / (1 << 20)
 	return rep
 }
 
