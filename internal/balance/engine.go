@@ -19,7 +19,8 @@ import (
 )
 
 // Journal is what the engine needs from the partition journals (package
-// balance/journal implements it on NATS JetStream).
+// balance/journal implements it on NATS JetStream). Neither Append nor
+// SaveSnapshot may keep data after it returns: the engine reuses it.
 type Journal interface {
 	Append(ctx context.Context, part int, expectLastSeq uint64, data []byte) (uint64, error)
 	Replay(ctx context.Context, part int, afterSeq uint64, fn func(seq uint64, data []byte) error) (uint64, error)
@@ -680,7 +681,8 @@ func (p *partition) snapshotAsync() {
 	go func() {
 		defer p.e.snapWG.Done()
 		defer p.snapping.Store(false)
-		data := sn.Encode(nil)
+		data := sn.Encode(getSnapBuf())
+		defer putSnapBuf(data)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := p.save(ctx, seq, data); err != nil {
