@@ -332,3 +332,23 @@ func benchReserveCommit(b *testing.B, n int) {
 	}
 	b.ReportMetric(2*float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
+
+// BenchmarkGCWith1M measures what a garbage collection costs with a
+// partition state of 1 M accounts alive: the wall time of a full cycle
+// (runtime.GC, all Ps marking) and the heap objects it has to trace. Under
+// load the same marking runs beside the partitions for hundreds of
+// milliseconds (docs/benchmarks.md, session 5): fewer pointers in the
+// account state make it shorter.
+func BenchmarkGCWith1M(b *testing.B) {
+	s := cachedBigState(b, 1_000_000)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	for b.Loop() {
+		runtime.GC()
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/gc")
+	b.ReportMetric(float64(ms.HeapObjects), "heap-objects")
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+	runtime.KeepAlive(s)
+}
