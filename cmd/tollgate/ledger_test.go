@@ -8,22 +8,36 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/internal/money"
+	"github.com/tollgate-billing/tollgate/internal/servicetest"
 )
 
 // TestLedgerProcess runs the SQL ledger projection in its own process
 // (`tollgate ledger`) beside `tollgate serve --ledger-projection=false`:
 // serve alone projects nothing; the ledger process projects what serve
 // journals into serve's SQLite file; killed with SIGKILL and restarted, it
-// goes on from where it was, and no entry is lost or written twice.
+// goes on from where it was, and no entry is lost or written twice. With
+// TOLLGATE_TEST_POSTGRES it runs a second time with both on PostgreSQL.
 func TestLedgerProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs two processes")
 	}
 	bin := buildBinary(t)
+	t.Run("sqlite", func(t *testing.T) { ledgerProcess(t, bin, "") })
+	t.Run("postgres", func(t *testing.T) { ledgerProcess(t, bin, servicetest.Postgres(t)) })
+}
+
+// ledgerProcess runs the test on the store dsn; "" is serve's SQLite file.
+func ledgerProcess(t *testing.T, bin, dsn string) {
 	dir := t.TempDir()
 	natsAddr := freePort(t)
-	s := startServe(t, bin, "--data-dir", filepath.Join(dir, "serve"), "--nats-listen", natsAddr,
-		"--ledger-projection=false", "--nats-sync", "always")
+	args := []string{"--data-dir", filepath.Join(dir, "serve"), "--nats-listen", natsAddr,
+		"--ledger-projection=false", "--nats-sync", "always"}
+	if dsn == "" {
+		dsn = filepath.Join(dir, "serve", "tollgate.db")
+	} else {
+		args = append(args, "--store-dsn", dsn)
+	}
+	s := startServe(t, bin, args...)
 	c := newCrashClient(1)
 
 	s.call(201, "POST", "/api/v1/accounts", `{"id":"led-1","name":"Ledger","type":"prepaid","currency":"EUR","credit_limit":"0"}`)
@@ -48,7 +62,7 @@ func TestLedgerProcess(t *testing.T) {
 	startLedger := func() *proc {
 		l := &proc{t: t, addr: freePort(t), exited: make(chan error, 1)}
 		return l.start(bin, "ledger", "--data-dir", filepath.Join(dir, "ledger"), "--http-addr", l.addr,
-			"--nats-url", "nats://"+natsAddr, "--store-dsn", filepath.Join(dir, "serve", "tollgate.db"))
+			"--nats-url", "nats://"+natsAddr, "--store-dsn", dsn)
 	}
 	waitEntries := func(want int) []ledgerRow {
 		t.Helper()
