@@ -98,7 +98,7 @@ func (s *State) snapTouch(id string) {
 		s.endSnapshot()
 		return
 	}
-	if a := s.accounts[id]; a != nil {
+	if a := s.acct(id); a != nil {
 		s.touch(a)
 	}
 }

@@ -243,7 +243,7 @@ func TestTouchWaitsForEncoder(t *testing.T) {
 	f.ok(Op{Kind: KindPutState, Account: "p", Name: "chf:x", Data: []byte("old")})
 	s := f.s
 	sn := s.BeginSnapshot()
-	p, q, r := s.accounts["p"], s.accounts["q"], s.accounts["r"]
+	p, q, r := s.acct("p"), s.acct("q"), s.acct("r")
 	if p.ord != 0 || q.ord != 1 || r.ord != 2 {
 		t.Fatalf("creation order %d %d %d", p.ord, q.ord, r.ord)
 	}

@@ -315,7 +315,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 	}
 
 	tab := d.strtab()
-	s.accounts = make(map[string]*account, nacc)
+	s.accounts = newAcctIndex(int(nacc))
 	accts := make([]account, nacc)
 	s.slabs = [][]account{accts}
 	buckets := make([]bucketState, nb)
@@ -332,8 +332,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		if d.err != nil {
 			break
 		}
-		s.accounts[a.id] = a
-		if len(s.accounts) != i+1 {
+		if !s.accounts.add(s.slabs, 0, i) {
 			d.fail("account %q twice", a.id)
 		}
 		for _, r := range a.res {
@@ -408,7 +407,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 		for i := uint64(0); i < na && d.err == nil; i++ {
 			id := d.str()
 			cs := d.counters()
-			a := s.accounts[id]
+			a := s.acct(id)
 			if a == nil || len(a.counters) > 0 {
 				d.fail("counters of unknown or repeated account %q", id)
 				break
@@ -424,7 +423,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 				break
 			}
 			data := append([]byte(nil), d.bytes(size)...)
-			if s.accounts[acct] == nil || name == "" {
+			if s.acct(acct) == nil || name == "" {
 				d.fail("state %q of unknown account %q", name, acct)
 				break
 			}
@@ -435,7 +434,7 @@ func LoadSnapshot(data []byte, opts Options) (*State, error) {
 				d.fail("state %q twice", name)
 				break
 			}
-			s.blobs[name] = blob{account: s.accounts[acct].id, data: data}
+			s.blobs[name] = blob{account: s.acct(acct).id, data: data}
 		}
 	}
 	if d.err == nil && d.off != len(d.data) {

@@ -73,7 +73,7 @@ type State struct {
 	Seq uint64
 
 	opts     Options
-	accounts map[string]*account
+	accounts acctIndex // by id (pointer-free, see acctIndex)
 	// slabs hold the accounts in creation order (pointers into them are
 	// stable); iterating them gives a deterministic order for snapshots.
 	slabs    [][]account
@@ -160,13 +160,16 @@ type hold struct {
 // NewState returns an empty partition state.
 func NewState(partition int, opts Options) *State {
 	s := &State{Partition: partition, opts: opts.withDefaults()}
-	s.accounts = make(map[string]*account)
+	s.accounts = newAcctIndex(0)
 	s.idem.init(0, s.opts)
 	return s
 }
 
 // Accounts returns the number of accounts in the partition.
-func (s *State) Accounts() int { return len(s.accounts) }
+func (s *State) Accounts() int { return s.accounts.len() }
+
+// acct returns the account id, or nil.
+func (s *State) acct(id string) *account { return s.accounts.get(s.slabs, id) }
 
 // Reservations returns the number of open reservations in the partition.
 func (s *State) Reservations() int { return s.nres }
@@ -184,7 +187,7 @@ func (s *State) newAccount(id string) *account {
 	sl := append(s.slabs[n-1], account{id: id, ord: uint32(s.naccts)})
 	s.slabs[n-1] = sl
 	a := &sl[len(sl)-1]
-	s.accounts[id] = a
+	s.accounts.add(s.slabs, n-1, len(sl)-1)
 	s.naccts++
 	return a
 }
@@ -558,7 +561,7 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 	if op.Kind == KindOpenAccount {
 		res, err = s.openAccount(op)
 	} else {
-		a := s.accounts[op.Account]
+		a := s.acct(op.Account)
 		if a == nil {
 			return Result{}, entries, fmt.Errorf("%w %q", ErrUnknownAccount, op.Account)
 		}
@@ -586,7 +589,7 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 	if op.Time > s.lastTime {
 		s.lastTime = op.Time
 	}
-	if a := s.accounts[op.Account]; a != nil && op.Kind != KindOpenAccount {
+	if a := s.acct(op.Account); a != nil && op.Kind != KindOpenAccount {
 		if len(op.Counters) > 0 {
 			a.counters = AddCounters(a.counters, op.Counters)
 		}
@@ -601,7 +604,7 @@ func (s *State) Apply(op *Op, entries []Entry) (Result, []Entry, error) {
 		s.idem.record(op.Key, kh, h, op.Time, &res, s.opts, oldPos, known)
 	}
 	if op.RateKey != 0 {
-		if a := s.accounts[op.Account]; a != nil {
+		if a := s.acct(op.Account); a != nil {
 			res.Counters = slices.Clone(a.counters)
 		}
 	}
@@ -667,7 +670,7 @@ func AddCounters(cs, deltas []Counter) []Counter {
 
 // errPutState is the error of a put_state op: its account must exist.
 func (s *State) errPutState(op *Op) error {
-	if s.accounts[op.Account] == nil {
+	if s.acct(op.Account) == nil {
 		return fmt.Errorf("%w %q", ErrUnknownAccount, op.Account)
 	}
 	return nil
@@ -675,7 +678,7 @@ func (s *State) errPutState(op *Op) error {
 
 // putState applies a put_state op (when errPutState found nothing wrong).
 func (s *State) putState(op *Op) Result {
-	a := s.accounts[op.Account]
+	a := s.acct(op.Account)
 	if a == nil {
 		return Result{}
 	}
@@ -758,7 +761,7 @@ func (s *State) openAccount(op *Op) (Result, error) {
 	if err != nil {
 		return Result{}, invalid(op, "%v", err)
 	}
-	a := s.accounts[op.Account]
+	a := s.acct(op.Account)
 	if a != nil && a.currency != cur.Code {
 		if !a.balance.IsZero() || !a.held.IsZero() || len(a.res) > 0 || slices.ContainsFunc(a.buckets, func(b bucketState) bool { return b.Units != 0 }) {
 			return Result{}, fmt.Errorf("%w: account %q holds %s; its currency cannot change to %s", ErrCurrencyMismatch, op.Account, a.currency, cur.Code)
@@ -1209,7 +1212,7 @@ type UnitHold struct {
 // AccountView returns a deep copy of the account id, buckets in burn order
 // and reservations sorted by id.
 func (s *State) AccountView(id string) (AccountView, bool) {
-	a := s.accounts[id]
+	a := s.acct(id)
 	if a == nil {
 		return AccountView{}, false
 	}
@@ -1256,7 +1259,7 @@ func (s *State) CheckInvariants() error {
 		for i := range sl {
 			a := &sl[i]
 			count++
-			if s.accounts[a.id] != a {
+			if s.acct(a.id) != a {
 				errs = append(errs, fmt.Errorf("account %q: not indexed", a.id))
 			}
 			if err := a.check(); err != nil {
@@ -1265,8 +1268,8 @@ func (s *State) CheckInvariants() error {
 			nres += len(a.res)
 		}
 	}
-	if count != len(s.accounts) || count != s.naccts {
-		errs = append(errs, fmt.Errorf("%d accounts in slabs, %d indexed, %d counted", count, len(s.accounts), s.naccts))
+	if count != s.accounts.len() || count != s.naccts {
+		errs = append(errs, fmt.Errorf("%d accounts in slabs, %d indexed, %d counted", count, s.accounts.len(), s.naccts))
 	}
 	if nres != s.nres || s.wheel.n != nres {
 		errs = append(errs, fmt.Errorf("%d reservations open, %d counted, %d in the wheel", nres, s.nres, s.wheel.n))

@@ -225,8 +225,8 @@ func TestOpenAccount(t *testing.T) {
 	}
 	f.fails(Op{Kind: KindDebit, Account: "a", Amount: dec("0.01")}, ErrInsufficientFunds)
 	f.ok(Op{Kind: KindTopUp, Account: "a", Amount: dec("3")})
-	if v := f.view("a"); !v.Available.IsZero() || f.s.accounts["a"].below {
-		t.Fatalf("after top-up: %+v below=%v", v, f.s.accounts["a"].below)
+	if v := f.view("a"); !v.Available.IsZero() || f.s.acct("a").below {
+		t.Fatalf("after top-up: %+v below=%v", v, f.s.acct("a").below)
 	}
 }
 
@@ -285,12 +285,12 @@ func TestCreditLimit(t *testing.T) {
 	// Adjust may go below the floor; it is then marked and charging stops.
 	f.ok(Op{Kind: KindRelease, Account: "c", Reservation: "r"})
 	res, _ := f.ok(Op{Kind: KindAdjust, Account: "c", Amount: dec("-10"), Reason: "chargeback"})
-	if !res.Available.Equal(dec("-8")) || !f.s.accounts["c"].below {
+	if !res.Available.Equal(dec("-8")) || !f.s.acct("c").below {
 		t.Fatalf("%+v", res)
 	}
 	f.fails(reserveOp("c", "r", "0.01", 0), ErrInsufficientFunds)
 	f.ok(Op{Kind: KindAdjust, Account: "c", Amount: dec("8"), Reason: "oops"})
-	if f.s.accounts["c"].below {
+	if f.s.acct("c").below {
 		t.Fatal("still below")
 	}
 	// Adjust works in any status, credit and top-up not when closed.
