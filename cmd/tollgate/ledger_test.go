@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,9 @@ func ledgerProcess(t *testing.T, bin, dsn string) {
 	}
 	if v := metric(t, s.addr, "tollgate_ledger_projected_entries_total"); v != "" {
 		t.Errorf("serve exports the projection's metrics (%s) although it does not run it", v)
+	}
+	if !strings.Contains(s.logs(), "tollgate ledger") {
+		t.Errorf("serve does not say that the projection is off and what runs it:\n%s", s.logs())
 	}
 
 	startLedger := func() *proc {

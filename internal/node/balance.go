@@ -55,6 +55,11 @@ func (b *balanceSub) Start(ctx context.Context) error {
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
+	if !cfg.LedgerProjection {
+		b.log.Warn("the SQL ledger projection is off in this process (balance.ledger_projection: false): " +
+			"run `tollgate ledger` against this node (docs/operations.md); until it has read them, " +
+			"journal records are kept and the SQL ledger does not change")
+	}
 	b.journal.Store(j)
 	b.balances.Store(e)
 	return nil
